@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { loadPeregrineConfig } from '../core/peregrine-config.js'
+import type { PeregrineConfig } from '../core/peregrine-config.js'
+import { createLogger } from '../core/logger.js'
+import type { Logger } from '../core/logger.js'
+import { PROJECT_ROOT } from '../schemas/index.js'
+
+export interface CommonOptions {
+  config?: string
+  brokers?: string
+  registry?: string
+  logLevel?: string
+  metricsPort?: string
+}
+
+export const VERSION = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version
+
+/** Adds the flags every role takes; each maps to one config key. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'YAML or JSON config file (keys mirror the PEREGRINE_* variables)')
+    .option(
+      '--brokers <list>',
+      'Kafka bootstrap brokers, host:port comma-separated (PEREGRINE_KAFKA_BROKERS)',
+    )
+    .option('--registry <url>', 'schema registry URL (PEREGRINE_REGISTRY_URL)')
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info, debug, trace or silent (PEREGRINE_LOG_LEVEL)',
+    )
+    .option(
+      '--metrics-port <port>',
+      'port of /metrics; 0 picks a free one, -1 turns it off (PEREGRINE_METRICS_PORT)',
+    )
+}
+
+/**
+ * Loads the config from the --config file, the environment and the common flags, plus any
+ * command-specific overrides by dotted key. Throws ConfigError listing every invalid value.
+ */
+export function loadCommandConfig(
+  options: CommonOptions,
+  overrides: Record<string, string | undefined> = {},
+): PeregrineConfig {
+  return loadPeregrineConfig({
+    file: options.config,
+    env: process.env,
+    overrides: {
+      'kafka.brokers': options.brokers,
+      'registry.url': options.registry,
+      'log.level': options.logLevel,
+      'metrics.port': options.metricsPort,
+      ...overrides,
+    },
+  })
+}
+
+/** Creates the root logger of a role from its config. */
+export function createRoleLogger(config: PeregrineConfig, service: string): Logger {
+  return createLogger({ service, version: VERSION, level: config.log.level })
+}

@@ -1,0 +1,256 @@
+import avro from 'avsc'
+import type { Schema, Type, types as AvroTypes } from 'avsc'
+import registryModule from '@kafkajs/confluent-schema-registry'
+import { SchemaError, errorMessage } from './errors.js'
+
+const { SchemaRegistry, SchemaType } =
+  registryModule as unknown as typeof import('@kafkajs/confluent-schema-registry')
+type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>
+
+/** Byte 0 of every Confluent-framed message. */
+const MAGIC_BYTE = 0
+/** Magic byte plus the 4-byte schema id. */
+const HEADER_BYTES = 5
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_LONG = -(2n ** 63n)
+const MAX_LONG = 2n ** 63n - 1n
+
+/**
+ * Avro `long` that keeps all 64 bits: it decodes to a number when the value is a safe integer and
+ * to a bigint otherwise, and encodes either. avsc's default long type rounds values past 2^53.
+ */
+export const EXACT_LONG_TYPE: AvroTypes.LongType = avro.types.LongType.__with({
+  fromBuffer: (buffer: Buffer) => {
+    const value = buffer.readBigInt64LE()
+    return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value
+  },
+  toBuffer: (value: number | bigint) => {
+    const buffer = Buffer.alloc(8)
+    buffer.writeBigInt64LE(BigInt(value))
+    return buffer
+  },
+  fromJSON: (value: number | string) => toExactLong(BigInt(value)),
+  toJSON: (value: number | bigint) => (typeof value === 'bigint' ? value.toString() : value),
+  isValid: (value: unknown) =>
+    Number.isSafeInteger(value) ||
+    (typeof value === 'bigint' && value >= MIN_LONG && value <= MAX_LONG),
+  compare: (left: number | bigint, right: number | bigint) =>
+    left === right ? 0 : left < right ? -1 : 1,
+})
+
+/**
+ * Options for avsc's forSchema that every Peregrine schema is parsed with. A type hook, not a
+ * `registry` entry, swaps in the exact long: avsc stores named types in the registry object it is
+ * given, so a shared registry would make the second parse of a schema fail with "duplicate type".
+ */
+export const AVRO_PARSE_OPTIONS = { typeHook: exactLongHook }
+
+function exactLongHook(schema: unknown): Type | undefined {
+  if (schema === 'long') return EXACT_LONG_TYPE
+  const record = schema as { type?: unknown; logicalType?: unknown } | null
+  if (
+    typeof record === 'object' &&
+    record !== null &&
+    record.type === 'long' &&
+    record.logicalType === undefined
+  ) {
+    return EXACT_LONG_TYPE
+  }
+  return undefined
+}
+
+export interface RegistrySettings {
+  url: string
+  username?: string
+  password?: string
+}
+
+/** Creates the schema registry client; the Avro types it builds use EXACT_LONG_TYPE. */
+export function createSchemaRegistry(settings: RegistrySettings): SchemaRegistryClient {
+  const auth =
+    settings.username === undefined
+      ? undefined
+      : { username: settings.username, password: settings.password ?? '' }
+  return new SchemaRegistry({ host: settings.url, auth, clientId: 'peregrine' }, {
+    forSchemaOptions: AVRO_PARSE_OPTIONS,
+  } as never)
+}
+
+/**
+ * Encodes and decodes one record type in the Confluent wire format:
+ *
+ *   byte 0      magic byte 0x00
+ *   bytes 1-4   schema id in the registry, signed 32-bit big-endian
+ *   bytes 5-    Avro binary encoding of the record, without a container-file header
+ *
+ * Encoding uses the schema registered at creation. Decoding reads with the writer schema whose id
+ * the message names (fetched from the registry once, then cached) and resolves it to this
+ * codec's schema, so records written by older or newer compatible schemas decode too.
+ */
+export class AvroCodec<T> {
+  readonly subject: string
+  readonly schemaId: number
+  private readonly registry: SchemaRegistryClient
+  private readonly readerType: Type
+  private readonly header: Buffer
+  /** Resolver from each writer schema id to this schema; null for this codec's own id. */
+  private readonly resolvers = new Map<number, ReturnType<Type['createResolver']> | null>()
+
+  private constructor(
+    registry: SchemaRegistryClient,
+    subject: string,
+    schemaId: number,
+    readerType: Type,
+  ) {
+    this.registry = registry
+    this.subject = subject
+    this.schemaId = schemaId
+    this.readerType = readerType
+    this.header = Buffer.alloc(HEADER_BYTES)
+    this.header.writeUInt8(MAGIC_BYTE, 0)
+    this.header.writeInt32BE(schemaId, 1)
+    this.resolvers.set(schemaId, null)
+  }
+
+  /**
+   * Registers `schema` under `subject` (TopicNameStrategy: `<topic>-value`) and returns a codec
+   * for it. Throws a retriable SchemaError when the registry cannot be reached, and a
+   * non-retriable one when it rejects the schema, for instance as incompatible.
+   */
+  static async register<T>(
+    registry: SchemaRegistryClient,
+    subject: string,
+    schema: Schema,
+  ): Promise<AvroCodec<T>> {
+    const readerType = parseSchema(schema)
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject },
+      )
+      return new AvroCodec<T>(registry, subject, id, readerType)
+    } catch (error) {
+      const status = (error as { status?: number }).status
+      throw new SchemaError(
+        'PEREGRINE_SCHEMA_REGISTRY_FAILED',
+        `registering the schema of subject ${subject} failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+          retriable: status === undefined || status >= 500,
+          context: { key: subject },
+        },
+      )
+    }
+  }
+
+  /** Encodes one record. Throws a SchemaError listing every invalid field path. */
+  encode(value: T): Buffer {
+    try {
+      return Buffer.concat([this.header, this.readerType.toBuffer(value)])
+    } catch (error) {
+      const paths: string[] = []
+      this.readerType.isValid(value, {
+        errorHook: (path, fieldValue) => paths.push(`${path.join('.')}=${describe(fieldValue)}`),
+      })
+      throw new SchemaError(
+        'PEREGRINE_SCHEMA_INVALID',
+        `record does not match schema ${this.subject}: ${paths.join(', ') || errorMessage(error)}`,
+        { cause: error },
+      )
+    }
+  }
+
+  /**
+   * Decodes one message. Throws a SchemaError with code PEREGRINE_DECODE_FAILED when the bytes are
+   * not Confluent-framed Avro of a compatible schema, and a retriable one with code
+   * PEREGRINE_SCHEMA_REGISTRY_FAILED when the writer schema cannot be fetched.
+   */
+  async decode(message: Buffer | null): Promise<T> {
+    const schemaId = readSchemaId(message)
+    let resolver = this.resolvers.get(schemaId)
+    if (resolver === undefined) resolver = await this.loadResolver(schemaId)
+    try {
+      const body = (message as Buffer).subarray(HEADER_BYTES)
+      return this.readerType.fromBuffer(body, resolver ?? undefined) as T
+    } catch (error) {
+      throw new SchemaError(
+        'PEREGRINE_DECODE_FAILED',
+        `Avro body does not decode with schema id ${schemaId}: ${errorMessage(error)}`,
+        { cause: error },
+      )
+    }
+  }
+
+  private async loadResolver(schemaId: number): Promise<ReturnType<Type['createResolver']>> {
+    let writerType: Type
+    try {
+      writerType = (await this.registry.getSchema(schemaId)) as unknown as Type
+    } catch (error) {
+      const status = (error as { status?: number }).status
+      if (status === 404) {
+        throw new SchemaError(
+          'PEREGRINE_DECODE_FAILED',
+          `schema id ${schemaId} named by the message is not in the registry`,
+          { cause: error },
+        )
+      }
+      throw new SchemaError(
+        'PEREGRINE_SCHEMA_REGISTRY_FAILED',
+        `fetching schema id ${schemaId} failed: ${errorMessage(error)}`,
+        { cause: error, retriable: true },
+      )
+    }
+    try {
+      const resolver = this.readerType.createResolver(writerType)
+      this.resolvers.set(schemaId, resolver)
+      return resolver
+    } catch (error) {
+      throw new SchemaError(
+        'PEREGRINE_DECODE_FAILED',
+        `writer schema id ${schemaId} is not compatible with ${this.subject}: ${errorMessage(error)}`,
+        { cause: error },
+      )
+    }
+  }
+}
+
+/** Parses a schema with the options every Peregrine schema uses; throws SchemaError if invalid. */
+export function parseSchema(schema: Schema): Type {
+  try {
+    return avro.Type.forSchema(schema, { ...AVRO_PARSE_OPTIONS } as never)
+  } catch (error) {
+    throw new SchemaError(
+      'PEREGRINE_SCHEMA_INVALID',
+      `invalid Avro schema: ${errorMessage(error)}`,
+      { cause: error },
+    )
+  }
+}
+
+/** Reads the schema id of a Confluent-framed message, or throws PEREGRINE_DECODE_FAILED. */
+export function readSchemaId(message: Buffer | null): number {
+  if (message === null || message.length < HEADER_BYTES) {
+    throw new SchemaError(
+      'PEREGRINE_DECODE_FAILED',
+      `message of ${message?.length ?? 0} bytes is too short for Confluent framing (needs at least ${HEADER_BYTES})`,
+    )
+  }
+  if (message[0] !== MAGIC_BYTE) {
+    throw new SchemaError(
+      'PEREGRINE_DECODE_FAILED',
+      `message is not Confluent-framed Avro: first byte is 0x${message[0].toString(16).padStart(2, '0')}, expected 0x00`,
+    )
+  }
+  return message.readInt32BE(1)
+}
+
+function toExactLong(value: bigint): number | bigint {
+  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)
+  return value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value))
+}

@@ -1,0 +1,104 @@
+import { z } from 'zod'
+import type { Setting } from './config.js'
+
+interface Common<T> {
+  env: string
+  description: string
+  default?: T
+  isSecret?: boolean
+}
+
+/** A free-text setting; `optional` settings may stay unset and are then undefined. */
+export function textSetting(
+  options: Common<string> & { optional?: boolean; minLength?: number },
+): Setting<string> {
+  const base = z.string().min(options.minLength ?? 1, 'must not be empty')
+  return {
+    ...options,
+    schema: (options.optional === true ? base.optional() : base) as z.ZodType<string>,
+    fromText: (text) => text,
+  }
+}
+
+/** A whole number within [min, max]. Text values must be plain decimal integers. */
+export function integerSetting(
+  options: Common<number> & { min?: number; max?: number },
+): Setting<number> {
+  let schema = z.number({ error: 'must be a whole number' }).int('must be a whole number')
+  if (options.min !== undefined) schema = schema.min(options.min, `must be at least ${options.min}`)
+  if (options.max !== undefined) schema = schema.max(options.max, `must be at most ${options.max}`)
+  return { ...options, schema, fromText: parseInteger }
+}
+
+/** A true or false setting. Text values accept true/false, 1/0, yes/no and on/off. */
+export function booleanSetting(options: Common<boolean>): Setting<boolean> {
+  return {
+    ...options,
+    schema: z.boolean({ error: 'must be true or false' }),
+    fromText: parseBoolean,
+  }
+}
+
+/** One value of a fixed list. */
+export function choiceSetting<T extends string>(
+  options: Common<T> & { choices: readonly T[] },
+): Setting<T> {
+  const schema = z.enum(options.choices as [T, ...T[]], {
+    error: `must be one of: ${options.choices.join(', ')}`,
+  }) as unknown as z.ZodType<T>
+  return { ...options, schema, fromText: (text) => text }
+}
+
+/** A list of strings. Text values are comma-separated; empty items are dropped. */
+export function listSetting(options: Common<string[]> & { minItems?: number }): Setting<string[]> {
+  const schema = z
+    .array(z.string().min(1, 'items must not be empty'), { error: 'must be a list of strings' })
+    .min(options.minItems ?? 0, `must have at least ${options.minItems ?? 0} item(s)`)
+  return { ...options, schema, fromText: splitList }
+}
+
+/** An http or https URL. */
+export function urlSetting(options: Common<string> & { optional?: boolean }): Setting<string> {
+  const base = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL')
+  return {
+    ...options,
+    schema: (options.optional === true ? base.optional() : base) as z.ZodType<string>,
+    fromText: (text) => text,
+  }
+}
+
+/** A map of names to strings, such as extra HTTP headers. Text values are JSON objects. */
+export function mapSetting(
+  options: Common<Record<string, string>>,
+): Setting<Record<string, string>> {
+  const schema = z.record(z.string(), z.string(), { error: 'must be a map of names to strings' })
+  return { ...options, schema, fromText: (text) => JSON.parse(text) }
+}
+
+function parseInteger(text: string): number {
+  if (!/^-?\d+$/.test(text.trim())) throw new Error('must be a whole number')
+  return Number(text.trim())
+}
+
+function parseBoolean(text: string): boolean {
+  const lower = text.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true
+  if (['false', '0', 'no', 'off'].includes(lower)) return false
+  throw new Error('must be true or false')
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
