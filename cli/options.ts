@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { pino } from 'pino'
 import { loadPeregrineConfig } from '../core/peregrine-config.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { createLogger } from '../core/logger.js'
@@ -59,7 +60,15 @@ export function loadCommandConfig(
   })
 }
 
-/** Creates the root logger of a role from its config. */
-export function createRoleLogger(config: PeregrineConfig, service: string): Logger {
-  return createLogger({ service, version: VERSION, level: config.log.level })
+/**
+ * Creates the root logger of a role from its config. Roles that print their own output on stdout
+ * (the stdout sink, the demo) log to stderr so the two streams stay separate.
+ */
+export function createRoleLogger(
+  config: PeregrineConfig,
+  service: string,
+  logToStderr = false,
+): Logger {
+  const destination = logToStderr ? pino.destination(2) : undefined
+  return createLogger({ service, version: VERSION, level: config.log.level, destination })
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { PeregrineError, errorMessage } from '../core/errors.js'
 import { VERSION } from './options.js'
+import { registerSinkCommand } from './commands/sink.js'
 
 /**
  * The `peregrine` command: one subcommand per role. Each subcommand file only parses its flags,
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description('Runtime security monitoring over Apache Kafka, compatible with Falco rules')
     .version(VERSION)
     .showHelpAfterError()
+  registerSinkCommand(program)
   return program
 }
 

@@ -63,3 +63,19 @@ export async function startMetricsServer(
     },
   }
 }
+
+/**
+ * Wraps a metrics factory so each registry gets its metrics once: prom-client throws when a name
+ * is registered twice, and a process may run a role more than once (tests, the demo).
+ */
+export function oncePerRegistry<T>(create: (registry: Registry) => T): (registry: Registry) => T {
+  const created = new WeakMap<Registry, T>()
+  return (registry) => {
+    let metrics = created.get(registry)
+    if (metrics === undefined) {
+      metrics = create(registry)
+      created.set(registry, metrics)
+    }
+    return metrics
+  }
+}

@@ -1,0 +1,72 @@
+import type { Command } from 'commander'
+import { ConfigError } from '../../core/errors.js'
+import type { PeregrineConfig } from '../../core/peregrine-config.js'
+import type { SinkDestination } from '../../core/sink-runner.js'
+import { startSink } from '../../sinks/main.js'
+import { StdoutSink } from '../../sinks/stdout-sink.js'
+import { WebhookSink } from '../../sinks/webhook-sink.js'
+import { addCommonOptions, loadCommandConfig, VERSION } from '../options.js'
+import type { CommonOptions } from '../options.js'
+import { runRole } from '../role-runtime.js'
+import type { RoleRuntime } from '../role-runtime.js'
+
+interface SinkOptions extends CommonOptions {
+  minPriority?: string
+  url?: string
+}
+
+export const SINK_KINDS = ['stdout', 'webhook'] as const
+
+/** Adds `peregrine sink <kind>`. */
+export function registerSinkCommand(program: Command): void {
+  const sink = program
+    .command('sink')
+    .description('deliver alerts from the alerts topic to one destination')
+  for (const kind of SINK_KINDS) {
+    const command = sink
+      .command(kind)
+      .description(
+        kind === 'stdout'
+          ? 'print each alert as one line of Falco JSON'
+          : 'POST each alert as Falco JSON to a URL',
+      )
+    addCommonOptions(command).option(
+      '--min-priority <priority>',
+      'lowest priority delivered (PEREGRINE_SINK_MIN_PRIORITY)',
+    )
+    if (kind === 'webhook')
+      command.option('--url <url>', 'URL to POST alerts to (PEREGRINE_SINK_WEBHOOK_URL)')
+    command.action(async (options: SinkOptions) => {
+      const config = loadCommandConfig(options, {
+        'sink.minPriority': options.minPriority?.toLowerCase(),
+        'sink.webhookUrl': options.url,
+      })
+      const destination = createDestination(kind, config)
+      const start = async (runtime: RoleRuntime): Promise<() => Promise<void>> => {
+        const running = await startSink({ ...runtime, destination })
+        return running.close
+      }
+      await runRole(config, `sink-${kind}`, start, { logToStderr: kind === 'stdout' })
+    })
+  }
+}
+
+/** Builds the destination of a sink kind from the config; throws ConfigError when a setting is missing. */
+export function createDestination(
+  kind: (typeof SINK_KINDS)[number],
+  config: PeregrineConfig,
+): SinkDestination {
+  if (kind === 'stdout') return new StdoutSink()
+  if (config.sink.webhookUrl === undefined) {
+    throw new ConfigError(
+      'the webhook sink needs a URL; pass --url or set PEREGRINE_SINK_WEBHOOK_URL',
+    )
+  }
+  return new WebhookSink({
+    url: config.sink.webhookUrl,
+    headers: config.sink.webhookHeaders,
+    timeoutMs: config.sink.requestTimeoutMs,
+    verifyTls: !config.sink.tlsInsecureSkipVerify,
+    userAgent: `peregrine/${VERSION}`,
+  })
+}

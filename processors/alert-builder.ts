@@ -1,0 +1,67 @@
+import type { Alert, Int64, OutputFieldValue, SyscallEvent } from '../schemas/types.js'
+
+/** What a rule engine reports for one matching rule. */
+export interface RuleMatch {
+  rule: string
+  /** Falco's printable priority: Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug. */
+  priority: string
+  output: string
+  outputFields: Record<string, OutputFieldValue>
+  tags: string[]
+  source: string
+}
+
+/** The part of a loaded rule set the processor uses. */
+export interface RuleEvaluator {
+  evaluate: (event: SyscallEvent) => RuleMatch[]
+}
+
+export interface EventPosition {
+  topic: string
+  partition: number
+  offset: string
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n
+
+/** Builds the alert record of one match, shaped like Falco's JSON alert plus the event's position. */
+export function buildAlert(match: RuleMatch, event: SyscallEvent, position: EventPosition): Alert {
+  return {
+    time: formatEventTime(event.ts_ns),
+    ts_ns: event.ts_ns,
+    rule: match.rule,
+    priority: match.priority,
+    output: match.output,
+    output_fields: match.outputFields,
+    hostname: event.hostname,
+    source: match.source,
+    tags: match.tags,
+    event: {
+      topic: position.topic,
+      partition: position.partition,
+      offset: toInt64(BigInt(position.offset)),
+      num: event.num,
+      type: event.type,
+    },
+  }
+}
+
+/**
+ * Formats nanoseconds since the epoch as RFC 3339 in UTC with nine fraction digits, the way Falco
+ * writes the `time` of an alert (2016-08-04T16:17:57.882054739Z).
+ */
+export function formatEventTime(tsNs: Int64): string {
+  const nanos = BigInt(tsNs)
+  let seconds = nanos / NANOS_PER_SECOND
+  let fraction = nanos % NANOS_PER_SECOND
+  if (fraction < 0n) {
+    fraction += NANOS_PER_SECOND
+    seconds -= 1n
+  }
+  const whole = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
+  return `${whole}.${fraction.toString().padStart(9, '0')}Z`
+}
+
+function toInt64(value: bigint): Int64 {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value
+}

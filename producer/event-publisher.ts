@@ -1,0 +1,192 @@
+import kafkajs from 'kafkajs'
+import type { Message, Producer } from 'kafkajs'
+import type { AvroCodec } from '../core/avro-codec.js'
+import { toDeadLetterMessage } from '../core/dead-letter.js'
+import { KafkaError, errorMessage } from '../core/errors.js'
+import { toJsonText } from '../core/json.js'
+import type { Logger } from '../core/logger.js'
+import type { SyscallEvent } from '../schemas/types.js'
+import type { EventSource } from './event-source.js'
+import type { ProducerMetrics } from './metrics.js'
+
+const { CompressionTypes } = kafkajs
+
+export interface PublisherSettings {
+  topic: string
+  deadLetterTopic: string
+  compression: 'none' | 'gzip'
+  maxBatchEvents: number
+  /** Encoded bytes per produce request; keeps every partition's record batch under the broker limit. */
+  maxBatchBytes: number
+  flushIntervalMs: number
+}
+
+export interface PublishSummary {
+  eventsRead: number
+  eventsPublished: number
+  eventsDeadLettered: number
+}
+
+interface PendingBatch {
+  messages: Message[]
+  bytes: number
+  deadLetters: Message[]
+}
+
+/**
+ * Reads a source and publishes its events to the events topic in batches: a batch is sent when it
+ * reaches maxBatchEvents or maxBatchBytes, or flushIntervalMs after its first event. One batch is
+ * in flight while the next fills, so the source is never more than two batches ahead of Kafka.
+ * Records are keyed by host and process id, so one process's events stay in order on one partition.
+ */
+export class EventPublisher {
+  private readonly producer: Producer
+  private readonly codec: AvroCodec<SyscallEvent>
+  private readonly settings: PublisherSettings
+  private readonly metrics: ProducerMetrics
+  private readonly logger: Logger
+  private readonly summary: PublishSummary = {
+    eventsRead: 0,
+    eventsPublished: 0,
+    eventsDeadLettered: 0,
+  }
+
+  constructor(
+    producer: Producer,
+    codec: AvroCodec<SyscallEvent>,
+    settings: PublisherSettings,
+    metrics: ProducerMetrics,
+    logger: Logger,
+  ) {
+    this.producer = producer
+    this.codec = codec
+    this.settings = settings
+    this.metrics = metrics
+    this.logger = logger.child({ component: 'event-publisher', topic: settings.topic })
+  }
+
+  /**
+   * Publishes every event of `source` until it ends or `signal` aborts, then flushes what is
+   * buffered. Throws KafkaError when a batch cannot be written after the client's retries; the
+   * events of batches acknowledged before stay published.
+   */
+  async publish(source: EventSource, signal: AbortSignal): Promise<PublishSummary> {
+    // A child signal lets the publisher stop the source itself when a batch fails.
+    const reading = new AbortController()
+    const stopReading = (): void => reading.abort(signal.reason)
+    signal.addEventListener('abort', stopReading, { once: true })
+    const iterator = source.events(reading.signal)[Symbol.asyncIterator]()
+    let batch = emptyBatch()
+    let inFlight: Promise<void> = Promise.resolve()
+    let flushAt = Number.POSITIVE_INFINITY
+    const send = (): void => {
+      inFlight = this.sendAfter(inFlight, batch)
+      // Marks the rejection as handled until the next send or the final flush awaits it, so a
+      // failed batch surfaces there instead of as an unhandled rejection.
+      inFlight.catch(() => {})
+      batch = emptyBatch()
+      flushAt = Number.POSITIVE_INFINITY
+    }
+
+    try {
+      let next = iterator.next()
+      for (;;) {
+        const result = await this.nextOrTimeout(next, flushAt)
+        if (result === 'timeout') {
+          send()
+          continue
+        }
+        if (result.done === true) break
+        next = iterator.next()
+
+        if (batch.messages.length === 0) flushAt = Date.now() + this.settings.flushIntervalMs
+        this.addEvent(batch, result.value)
+        if (
+          batch.messages.length >= this.settings.maxBatchEvents ||
+          batch.bytes >= this.settings.maxBatchBytes
+        )
+          send()
+      }
+      send()
+      await inFlight
+    } finally {
+      signal.removeEventListener('abort', stopReading)
+      reading.abort()
+      await iterator.return?.()
+    }
+    return { ...this.summary }
+  }
+
+  private addEvent(batch: PendingBatch, event: SyscallEvent): void {
+    this.summary.eventsRead++
+    this.metrics.eventsRead.inc()
+    let value: Buffer
+    try {
+      value = this.codec.encode(event)
+    } catch (error) {
+      this.logger.error(
+        { err: error, num: String(event.num) },
+        'event does not match the schema; sending it to the dead-letter topic',
+      )
+      batch.deadLetters.push(
+        toDeadLetterMessage({ value: toJsonText(event), error, stage: 'encode' }),
+      )
+      return
+    }
+    batch.messages.push({ key: `${event.hostname}:${event.proc?.pid ?? ''}`, value })
+    batch.bytes += value.length
+  }
+
+  private async nextOrTimeout<T>(next: Promise<T>, flushAt: number): Promise<T | 'timeout'> {
+    if (flushAt === Number.POSITIVE_INFINITY) return await next
+    const waitMs = flushAt - Date.now()
+    if (waitMs <= 0) return 'timeout'
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), waitMs)
+    })
+    try {
+      return await Promise.race([next, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async sendAfter(previous: Promise<void>, batch: PendingBatch): Promise<void> {
+    await previous
+    if (batch.messages.length === 0 && batch.deadLetters.length === 0) return
+    const startedAt = process.hrtime.bigint()
+    const topicMessages = [{ topic: this.settings.topic, messages: batch.messages }]
+    if (batch.deadLetters.length > 0)
+      topicMessages.push({ topic: this.settings.deadLetterTopic, messages: batch.deadLetters })
+    try {
+      await this.producer.sendBatch({
+        topicMessages: topicMessages.filter((entry) => entry.messages.length > 0),
+        acks: -1,
+        compression:
+          this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      })
+    } catch (error) {
+      throw new KafkaError(
+        `publishing ${batch.messages.length} events to ${this.settings.topic} failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+          context: { topic: this.settings.topic },
+        },
+      )
+    }
+    this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9)
+    this.metrics.eventsPublished.inc(batch.messages.length)
+    this.metrics.bytesPublished.inc(batch.bytes)
+    this.summary.eventsPublished += batch.messages.length
+    if (batch.deadLetters.length > 0) {
+      this.metrics.eventsDeadLettered.inc({ stage: 'encode' }, batch.deadLetters.length)
+      this.summary.eventsDeadLettered += batch.deadLetters.length
+    }
+    this.logger.debug({ events: batch.messages.length, bytes: batch.bytes }, 'batch published')
+  }
+}
+
+function emptyBatch(): PendingBatch {
+  return { messages: [], bytes: 0, deadLetters: [] }
+}

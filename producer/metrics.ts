@@ -1,0 +1,36 @@
+import { Counter, Histogram } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { oncePerRegistry } from '../core/metrics.js'
+
+export type ProducerMetrics = ReturnType<typeof createProducerMetrics>
+
+/** The producer's metrics, created once per registry. */
+export const createProducerMetrics = oncePerRegistry((registry: Registry) => ({
+  eventsRead: new Counter({
+    name: 'peregrine_producer_events_read_total',
+    help: 'Events read from the source.',
+    registers: [registry],
+  }),
+  eventsPublished: new Counter({
+    name: 'peregrine_producer_events_published_total',
+    help: 'Events acknowledged by Kafka on the events topic.',
+    registers: [registry],
+  }),
+  eventsDeadLettered: new Counter({
+    name: 'peregrine_producer_events_dead_lettered_total',
+    help: 'Events sent to the events dead-letter topic, by stage that failed.',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+  }),
+  bytesPublished: new Counter({
+    name: 'peregrine_producer_published_bytes_total',
+    help: 'Encoded bytes of events acknowledged by Kafka, before compression.',
+    registers: [registry],
+  }),
+  batchDuration: new Histogram({
+    name: 'peregrine_producer_batch_duration_seconds',
+    help: 'Time from sending a batch of events to its acknowledgement.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+}))
