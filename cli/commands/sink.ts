@@ -1,9 +1,11 @@
+import { Option } from 'commander'
 import type { Command } from 'commander'
 import { ConfigError } from '../../core/errors.js'
 import type { PeregrineConfig } from '../../core/peregrine-config.js'
 import type { SinkDestination } from '../../core/sink-runner.js'
 import { startSink } from '../../sinks/main.js'
-import { StdoutSink } from '../../sinks/stdout-sink.js'
+import { STDOUT_FORMATS, StdoutSink } from '../../sinks/stdout-sink.js'
+import type { StdoutFormat } from '../../sinks/stdout-sink.js'
 import { WebhookSink } from '../../sinks/webhook-sink.js'
 import { addCommonOptions, loadCommandConfig, VERSION } from '../options.js'
 import type { CommonOptions } from '../options.js'
@@ -13,6 +15,7 @@ import type { RoleRuntime } from '../role-runtime.js'
 interface SinkOptions extends CommonOptions {
   minPriority?: string
   url?: string
+  format?: StdoutFormat
 }
 
 export const SINK_KINDS = ['stdout', 'webhook'] as const
@@ -41,7 +44,7 @@ export function registerSinkCommand(program: Command): void {
         'sink.minPriority': options.minPriority?.toLowerCase(),
         'sink.webhookUrl': options.url,
       })
-      const destination = createDestination(kind, config)
+      const destination = createDestination(kind, config, options.format)
       const start = async (runtime: RoleRuntime): Promise<() => Promise<void>> => {
         const running = await startSink({ ...runtime, destination })
         return running.close
@@ -55,8 +58,9 @@ export function registerSinkCommand(program: Command): void {
 export function createDestination(
   kind: (typeof SINK_KINDS)[number],
   config: PeregrineConfig,
+  format: StdoutFormat = 'json',
 ): SinkDestination {
-  if (kind === 'stdout') return new StdoutSink()
+  if (kind === 'stdout') return new StdoutSink({ format })
   if (config.sink.webhookUrl === undefined) {
     throw new ConfigError(
       'the webhook sink needs a URL; pass --url or set PEREGRINE_SINK_WEBHOOK_URL',

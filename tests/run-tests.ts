@@ -1,0 +1,65 @@
+/**
+ * The test command (`npm test`): starts the local stack on ports of its own, runs every unit and
+ * integration test against it with Node's test runner, then stops the stack it started. A stack
+ * already running on those ports (left by `--keep-stack`) is reused and left running.
+ *
+ * Usage: node dist/tests/run-tests.js [--keep-stack] [--only PATTERN]
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadPeregrineConfig } from '../core/peregrine-config.js'
+import { createLogger } from '../core/logger.js'
+import { PROJECT_ROOT } from '../schemas/index.js'
+import { startLocalStack, stopLocalStack } from '../stack/local-stack.js'
+
+/** Ports and folders of the test stack, away from the defaults a developer's own stack uses. */
+const TEST_STACK = {
+  PEREGRINE_STACK_KAFKA_PORT: '39092',
+  PEREGRINE_STACK_CONTROLLER_PORT: '39093',
+  PEREGRINE_STACK_REGISTRY_PORT: '38081',
+  PEREGRINE_STACK_DATA_DIR: join(PROJECT_ROOT, '.peregrine', 'test-stack'),
+}
+
+/** Compiled test folders, unit tests first. */
+const TEST_FOLDERS = ['core', 'schemas', 'producer', 'processors', 'sinks', 'stack', 'native', 'cli', 'tests']
+
+async function main(): Promise<number> {
+  const keepStack = process.argv.includes('--keep-stack')
+  const onlyIndex = process.argv.indexOf('--only')
+  const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined
+  const env = { ...process.env, ...TEST_STACK }
+  const config = loadPeregrineConfig({ env })
+  const logger = createLogger({ service: 'test-runner', version: 'test', level: 'info', destination: process.stderr as never })
+
+  const stack = await startLocalStack(config, logger)
+  const startedHere = stack.alreadyRunning.length === 0
+  process.stderr.write(`test stack ready: brokers ${stack.brokers.join(',')}, registry ${stack.registryUrl}\n`)
+
+  try {
+    return await runNodeTests({
+      ...env,
+      PEREGRINE_KAFKA_BROKERS: stack.brokers.join(','),
+      PEREGRINE_REGISTRY_URL: stack.registryUrl,
+      KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    }, only)
+  } finally {
+    if (startedHere && !keepStack) await stopLocalStack(config, logger)
+  }
+}
+
+async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): Promise<number> {
+  const folders = TEST_FOLDERS.map((folder) => join(PROJECT_ROOT, 'dist', folder)).filter((folder) => existsSync(folder))
+  const args = ['--test', '--test-reporter=spec', '--test-concurrency=1']
+  if (only !== undefined) args.push(`--test-name-pattern=${only}`)
+  const child = spawn(process.execPath, [...args, ...folders], { env, stdio: 'inherit' })
+  return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`test run failed before the tests: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  },
+)
