@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { PeregrineError, errorMessage } from '../core/errors.js'
+import { registerStackCommand } from './commands/stack.js'
 import { VERSION } from './options.js'
 
 /**
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .description('Runtime security monitoring over Apache Kafka, compatible with Falco rules')
     .version(VERSION)
     .showHelpAfterError()
+  registerStackCommand(program)
   return program
 }
 
