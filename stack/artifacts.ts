@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { StackError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
+import { withFileLock } from './file-lock.js'
 import { lastLines, runCommand } from './run-command.js'
 import type { CommandResult } from './run-command.js'
 
@@ -32,6 +33,7 @@ const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.
  */
 const REGISTRY_COPY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8'
 const COMPLETE_MARKER = '.complete'
+const FETCH_LOCK_FILE = 'fetch.lock'
 const ERROR_LOG_LINES = 20
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
@@ -55,11 +57,16 @@ export async function fetchArtifacts(
   const kafkaDir = join(cacheDir, `kafka-${kafkaVersion}`)
   const registryDir = join(cacheDir, `apicurio-registry-${registryVersion}`)
 
-  await fetchOnce(kafkaDir, `Kafka ${kafkaVersion} jars`, logger, async () => {
-    await fetchKafkaJars(kafkaDir, kafkaVersion, timeoutMs)
-  })
-  await fetchOnce(registryDir, `Apicurio Registry ${registryVersion}`, logger, async () => {
-    await fetchRegistryApp(registryDir, registryVersion, timeoutMs)
+  // Several data folders can share one cache, so fetches into it take turns.
+  await mkdir(cacheDir, { recursive: true })
+  const lockOptions = { timeoutMs: 2 * timeoutMs, purpose: 'artifact fetch' }
+  await withFileLock(join(cacheDir, FETCH_LOCK_FILE), lockOptions, async () => {
+    await fetchOnce(kafkaDir, `Kafka ${kafkaVersion} jars`, logger, async () => {
+      await fetchKafkaJars(kafkaDir, kafkaVersion, timeoutMs)
+    })
+    await fetchOnce(registryDir, `Apicurio Registry ${registryVersion}`, logger, async () => {
+      await fetchRegistryApp(registryDir, registryVersion, timeoutMs)
+    })
   })
 
   return {

@@ -187,9 +187,18 @@ describe('local stack', { timeout: SUITE_TIMEOUT_MS }, () => {
     }
   })
 
+  it('starts one stack for two parallel ups', async () => {
+    const starts = await Promise.all([
+      startLocalStack(config, silentLogger()),
+      startLocalStack(config, silentLogger()),
+    ])
+
+    const alreadyRunningCounts = starts.map((start) => start.alreadyRunning.length).sort()
+    assert.deepEqual(alreadyRunningCounts, [0, 2])
+  })
+
   it('keeps topics and schemas across a restart', async () => {
-    const restart = await startLocalStack(config, silentLogger())
-    const registry = createSchemaRegistry({ url: restart.registryUrl })
+    const registry = createSchemaRegistry({ url: firstStart.registryUrl })
     const admin = createKafkaClient(clientConfig, 'stack-test', silentLogger()).admin()
     await admin.connect()
 

@@ -1,10 +1,12 @@
 import { mkdir } from 'node:fs/promises'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { StackError, errorMessage } from '../core/errors.js'
 import { silentLogger } from '../core/logger.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { fetchArtifacts } from './artifacts.js'
+import type { StackArtifacts } from './artifacts.js'
+import { withFileLock } from './file-lock.js'
 import { KafkaBroker } from './kafka-broker.js'
 import type { StopOutcome } from './managed-process.js'
 import { ensureDistinctPorts, ensurePortFree } from './port-check.js'
@@ -44,6 +46,8 @@ export interface StackStatus {
   isReady: boolean
 }
 
+/** Lock file in the data folder, held while one `up` fetches and starts the components. */
+const UP_LOCK_FILE = 'up.lock'
 /** Time one status probe may take, in milliseconds. */
 const STATUS_PROBE_TIMEOUT_MS = 5000
 
@@ -59,41 +63,22 @@ export async function startLocalStack(
   config: PeregrineConfig,
   logger: Logger,
 ): Promise<StackStartResult> {
-  const artifactsLogger = logger.child({ component: 'artifacts' })
   const components = createComponents(config, logger)
   ensureDistinctPorts(components.flatMap((component) => component.ports))
-  await mkdir(resolve(config.stack.dataDir), { recursive: true })
+  const dataDir = resolve(config.stack.dataDir)
+  await mkdir(dataDir, { recursive: true })
   await checkPrerequisites()
-  const artifacts = await fetchArtifacts(config, artifactsLogger)
 
-  const runningPids = await findRunningPids(components)
-  const stopped = components.filter((component) => !runningPids.has(component.name))
-  for (const component of stopped) {
-    for (const port of component.ports) await ensurePortFree(port)
+  // Parallel callers, such as test files run at once, wait here and then find the stack running.
+  const { fetchTimeoutMs, startTimeoutMs, stopTimeoutMs } = config.stack
+  const lockOptions = {
+    timeoutMs: 2 * fetchTimeoutMs + startTimeoutMs + stopTimeoutMs,
+    purpose: '"peregrine stack up"',
   }
-
-  const pids = new Map(runningPids)
-  const startedNow: StackComponent[] = []
-  try {
-    for (const component of stopped) {
-      const pid = await component.start(artifacts)
-      pids.set(component.name, pid)
-      startedNow.push(component)
-      component.logger.info(
-        { javaPid: pid, logFile: component.process.logFile },
-        'stack component started',
-      )
-    }
-    await waitForAll(components, pids, config)
-  } catch (error) {
-    await stopAfterFailedStart(startedNow, config)
-    throw error
-  }
-
-  return {
-    ...stackEndpoints(config),
-    alreadyRunning: components.map((c) => c.name).filter((name) => runningPids.has(name)),
-  }
+  return await withFileLock(join(dataDir, UP_LOCK_FILE), lockOptions, async () => {
+    const artifacts = await fetchArtifacts(config, logger.child({ component: 'artifacts' }))
+    return await startComponents(config, components, artifacts)
+  })
 }
 
 /**
@@ -154,6 +139,42 @@ function createComponents(config: PeregrineConfig, logger: Logger): StackCompone
     new KafkaBroker(config, dataDir, logger),
     new SchemaRegistryServer(config, dataDir, logger),
   ]
+}
+
+/** Starts the components that do not run yet and waits until every component is ready. */
+async function startComponents(
+  config: PeregrineConfig,
+  components: StackComponent[],
+  artifacts: StackArtifacts,
+): Promise<StackStartResult> {
+  const runningPids = await findRunningPids(components)
+  const stopped = components.filter((component) => !runningPids.has(component.name))
+  for (const component of stopped) {
+    for (const port of component.ports) await ensurePortFree(port)
+  }
+
+  const pids = new Map(runningPids)
+  const startedNow: StackComponent[] = []
+  try {
+    for (const component of stopped) {
+      const pid = await component.start(artifacts)
+      pids.set(component.name, pid)
+      startedNow.push(component)
+      component.logger.info(
+        { javaPid: pid, logFile: component.process.logFile },
+        'stack component started',
+      )
+    }
+    await waitForAll(components, pids, config)
+  } catch (error) {
+    await stopAfterFailedStart(startedNow, config)
+    throw error
+  }
+
+  return {
+    ...stackEndpoints(config),
+    alreadyRunning: components.map((c) => c.name).filter((name) => runningPids.has(name)),
+  }
 }
 
 async function findRunningPids(components: StackComponent[]): Promise<Map<ComponentName, number>> {
