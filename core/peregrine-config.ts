@@ -312,8 +312,8 @@ export const SETTINGS = {
       default: '4.4.0',
     }),
     // Apicurio Registry 3.3.3 is compiled for Java 21 (class file version 65) and stops with
-    // UnsupportedClassVersionError on Java 17, the version Debian bookworm ships and Kafka 4.x needs
-    // at least. 3.0.9 runs on Java 17.
+    // UnsupportedClassVersionError on Java 17, which Debian bookworm ships and Kafka 4.x needs at
+    // least. 3.0.9 runs on Java 17.
     registryVersion: textSetting({
       env: 'PEREGRINE_STACK_REGISTRY_VERSION',
       description: 'Apicurio Registry version fetched from Maven Central; 3.3.x needs Java 21',
@@ -333,8 +333,7 @@ export const SETTINGS = {
     }),
     stopTimeoutMs: integerSetting({
       env: 'PEREGRINE_STACK_STOP_TIMEOUT_MS',
-      description:
-        'time the broker and the registry get to exit after SIGTERM before SIGKILL, in milliseconds',
+      description: 'time each JVM has to exit after SIGTERM before SIGKILL, in milliseconds',
       min: 0,
       default: 30_000,
     }),

@@ -40,7 +40,7 @@ const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 /**
  * Fetches the Kafka broker jars and the Apicurio Registry app from Maven Central into
  * `stack.cacheDir`, unless an earlier call already completed that fetch; a second call runs no
- * command. A fetch that fails or is cut short leaves no marker and is redone from scratch next time.
+ * command. A fetch that fails or is cut short leaves no marker, so the next call redoes it.
  * Throws StackError with the last Maven output lines when a fetch fails; not retriable.
  */
 export async function fetchArtifacts(
@@ -192,7 +192,8 @@ function checkResult(result: CommandResult, action: string): void {
 function checkVersion(version: string, envName: string): string {
   if (VERSION_PATTERN.test(version)) return version
   throw new StackError(
-    `invalid version ${JSON.stringify(version)} in ${envName}: use letters, digits, dots and dashes`,
+    `invalid version ${JSON.stringify(version)} in ${envName}: ` +
+      'use only letters, digits, dots and dashes',
   )
 }
 

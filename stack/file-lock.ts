@@ -5,14 +5,14 @@ import { StackError } from '../core/errors.js'
 export interface FileLockOptions {
   /** Gives up waiting for another holder after this long, in milliseconds. */
   timeoutMs: number
-  /** What the lock guards, for the timeout error, such as `"peregrine stack up"`. */
+  /** Name of the guarded operation in the timeout error, such as `"peregrine stack up"`. */
   purpose: string
 }
 
 const LOCK_POLL_INTERVAL_MS = 200
 
 /**
- * Runs `action` while holding `lockFile`, a file created exclusively that holds the holder's pid.
+ * Runs `action` while holding `lockFile`, an exclusively created file with the holder's pid.
  * Waits while another live process holds the lock; a lock whose process is gone is taken over.
  * Throws StackError naming the holder when `timeoutMs` passes first.
  *
@@ -52,7 +52,8 @@ async function acquire(lockFile: string, options: FileLockOptions): Promise<void
       const holderText = typeof holder === 'number' ? `pid ${holder}` : 'unknown pid'
       throw new StackError(
         `another ${options.purpose} (${holderText}) still holds ${lockFile} after ` +
-          `${options.timeoutMs} ms; wait for it to finish, or delete the file if no such process runs`,
+          `${options.timeoutMs} ms; wait for it to finish, ` +
+          'or delete the file if no such process runs',
       )
     }
     await sleep(LOCK_POLL_INTERVAL_MS)

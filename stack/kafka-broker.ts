@@ -22,6 +22,7 @@ export interface BrokerPropertiesOptions {
 }
 
 const NODE_ID = 1
+const PROPERTIES_HEADER = '# Written by "peregrine stack up" on every start; edits are overwritten.'
 const FORMAT_TIMEOUT_MS = 120_000
 /** Heap of the one-shot storage format tool; the scripts shipped with Kafka give tools 256 MiB. */
 const FORMAT_HEAP_MB = 256
@@ -29,7 +30,7 @@ const ERROR_LOG_LINES = 20
 
 /**
  * A single Kafka node in KRaft mode that is broker and controller at once, listening on 127.0.0.1
- * only. Its folder in `stack.dataDir` holds `server.properties` and the data under `kraft-logs/`.
+ * only. Its folder in `stack.dataDir` contains `server.properties` and the data in `kraft-logs/`.
  */
 export class KafkaBroker implements StackComponent {
   readonly name = 'broker'
@@ -101,7 +102,7 @@ export class KafkaBroker implements StackComponent {
         connectionTimeoutMs: timeoutMs,
       },
     }
-    // KafkaJS logs each refused connection as a warning; while the broker starts those are expected.
+    // KafkaJS logs each refused connection as a warning, which is expected while the broker starts.
     const quietLogger = this.logger.child({}, { level: 'error' })
     const client = createKafkaClient(probeConfig, 'stack-probe', quietLogger)
     const admin = client.admin()
@@ -147,7 +148,8 @@ export class KafkaBroker implements StackComponent {
     if (result.exitCode !== 0) {
       throw new StackError(
         `formatting the Kafka storage in ${logDir} failed with exit code ` +
-          `${result.exitCode ?? result.signal}. Last output:\n${lastLines(result.output, ERROR_LOG_LINES)}`,
+          `${result.exitCode ?? result.signal}. Last output:\n` +
+          lastLines(result.output, ERROR_LOG_LINES),
         { context: { component: 'broker' } },
       )
     }
@@ -182,7 +184,7 @@ export function renderBrokerProperties(options: BrokerPropertiesOptions): string
     'share.coordinator.state.topic.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
   ]
-  return `# Written by "peregrine stack up" on every start; edits are overwritten.\n${lines.join('\n')}\n`
+  return `${PROPERTIES_HEADER}\n${lines.join('\n')}\n`
 }
 
 /** JVM flags of kafka-server-start.sh, less the 1 GiB heap that `stack.heapMb` replaces. */
@@ -198,12 +200,12 @@ const BROKER_JVM_FLAGS = [
   "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
 ]
 
-/** The Java launcher expands a `folder/*` class path entry to every jar in the folder. */
+/** Returns the class path of the Kafka jars; the Java launcher expands `folder/*` to each jar. */
 function classPath(artifacts: StackArtifacts): string {
   return join(artifacts.kafkaLibDir, '*')
 }
 
-/** A Kafka cluster id: 16 random bytes in unpadded base64url, as `kafka-storage random-uuid` prints. */
+/** Generates a Kafka cluster id: 16 random bytes in unpadded base64url, like `random-uuid`. */
 function randomClusterId(): string {
   return randomBytes(16).toString('base64url')
 }

@@ -44,7 +44,7 @@ async function testConfig(dataDir: string): Promise<PeregrineConfig> {
   })
 }
 
-/** Tells whether `pid` runs; an exited child that its parent has not reaped yet (a zombie) does not. */
+/** Tells whether `pid` runs; an exited child not yet reaped by its parent (a zombie) does not. */
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -102,7 +102,7 @@ describe('local stack', { timeout: SUITE_TIMEOUT_MS }, () => {
     await rm(dataDir, { recursive: true, force: true })
   })
 
-  it('starts the broker and the registry on the configured ports', async () => {
+  it('starts both on the configured ports', async () => {
     firstStart = await startLocalStack(config, silentLogger())
 
     assert.deepEqual(firstStart.brokers, [`127.0.0.1:${config.stack.kafkaPort}`])
@@ -119,7 +119,7 @@ describe('local stack', { timeout: SUITE_TIMEOUT_MS }, () => {
     })
   })
 
-  it('answers Kafka admin calls and a produce-consume round trip', async () => {
+  it('serves admin calls and a round trip', async () => {
     const admin = createKafkaClient(clientConfig, 'stack-test', silentLogger()).admin()
     await admin.connect()
     const cluster = await admin.describeCluster().finally(() => admin.disconnect())
@@ -157,7 +157,7 @@ describe('local stack', { timeout: SUITE_TIMEOUT_MS }, () => {
     }
   })
 
-  it('leaves running components alone on a second up', async () => {
+  it('second up leaves components running', async () => {
     const before = await stackStatus(config)
 
     const secondStart = await startLocalStack(config, silentLogger())
@@ -210,7 +210,7 @@ describe('local stack', { timeout: SUITE_TIMEOUT_MS }, () => {
     assert.equal(latestId, schemaId)
   })
 
-  it('rejects up when the broker port is taken', async () => {
+  it('up rejects a taken broker port', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen({ port: 0, host: '127.0.0.1' }, resolve))
     const takenPort = (blocker.address() as { port: number }).port

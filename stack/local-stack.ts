@@ -17,7 +17,7 @@ import type { ComponentName, StackComponent } from './stack-component.js'
 
 export type { ComponentName } from './stack-component.js'
 
-/** Where clients reach the local stack. */
+/** Addresses at which clients reach the local stack. */
 export interface StackEndpoints {
   /** Bootstrap brokers as host:port, for `kafka.brokers`. */
   brokers: string[]
@@ -42,7 +42,7 @@ export interface ComponentStatus {
 
 export interface StackStatus {
   components: ComponentStatus[]
-  /** True when every component runs and answers a real client call. */
+  /** True when every component runs and a real client call to it succeeds. */
   isReady: boolean
 }
 
@@ -113,8 +113,8 @@ export async function stopLocalStack(
 }
 
 /**
- * Reports for each component whether its process runs (from the pid file) and whether it answers a
- * real client call. Removes stale pid files on the way, like `up` does.
+ * Reports for each component whether its process runs (from the pid file) and whether a real client
+ * call to it succeeds. Removes stale pid files on the way, like `up` does.
  */
 export async function stackStatus(
   config: PeregrineConfig,

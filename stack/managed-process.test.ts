@@ -78,7 +78,7 @@ describe('ManagedProcess', () => {
     assert.equal(existsSync(managed.pidFile), false)
   })
 
-  it('finds the process it started through the pid file', async () => {
+  it('finds its process through the pid file', async () => {
     const pid = await managed.start(process.execPath, sleeperArgs(marker), dataDir)
 
     assert.equal((await readFile(managed.pidFile, 'utf8')).trim(), String(pid))
@@ -102,7 +102,7 @@ describe('ManagedProcess', () => {
     assert.equal((await managed.readLogTail(10)).includes('previous run'), false)
   })
 
-  it('stops the process with SIGTERM and removes the pid file', async () => {
+  it('stops with SIGTERM, removing the pid file', async () => {
     const pid = await managed.start(process.execPath, sleeperArgs(marker), dataDir)
 
     const outcome = await managed.stop(STOP_TIMEOUT_MS)

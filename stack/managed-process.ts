@@ -10,7 +10,7 @@ import { lastLines } from './run-command.js'
 export interface ManagedProcessOptions {
   /** Short name used for the pid and log file names, such as `broker`. */
   name: string
-  /** Folder that holds `<name>.pid`, `<name>.log` and the previous run's `<name>.log.1`. */
+  /** Folder that contains `<name>.pid`, `<name>.log` and the previous run's `<name>.log.1`. */
   dataDir: string
   /**
    * Text that the process's command line contains, such as its main class. A live process whose

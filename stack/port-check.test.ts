@@ -19,7 +19,7 @@ describe('ensurePortFree', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })
 
-  it('names the port and the setting when another program holds it', async () => {
+  it('names the taken port and its setting', async () => {
     const setting = { port: takenPort, env: 'PEREGRINE_STACK_KAFKA_PORT', flag: '--kafka-port' }
 
     const error = await ensurePortFree(setting).then(

@@ -14,7 +14,7 @@ export const STACK_HOST = '127.0.0.1'
 
 /**
  * Checks that `port` can be bound on 127.0.0.1 by briefly listening on it. Throws StackError that
- * names the port and the setting to change when another program holds it; not retriable.
+ * names the port and the setting to change when another program listens on it; not retriable.
  */
 export async function ensurePortFree(setting: PortSetting): Promise<void> {
   const server = createServer()

@@ -53,7 +53,7 @@ export class SchemaRegistryServer implements StackComponent {
       `-Xmx${this.config.stack.heapMb}m`,
       `-Dquarkus.http.host=${STACK_HOST}`,
       `-Dquarkus.http.port=${this.config.stack.registryPort}`,
-      // Without this the registry writes one access-log line per request, readiness probes included.
+      // Otherwise the registry logs one access line per request, readiness probes included.
       '-Dquarkus.http.access-log.enabled=false',
       `-Dapicurio.datasource.url=${this.databaseUrl}`,
       '-jar',
@@ -62,7 +62,7 @@ export class SchemaRegistryServer implements StackComponent {
     return await this.process.start('java', args, this.registryDir)
   }
 
-  /** Lists the subjects through the Confluent API; any answer but a JSON array fails. */
+  /** Lists the subjects through the Confluent API; throws unless the response is a JSON array. */
   async probe(timeoutMs: number): Promise<void> {
     const response = await fetch(`${this.address}/subjects`, {
       signal: AbortSignal.timeout(timeoutMs),
@@ -82,8 +82,8 @@ export class SchemaRegistryServer implements StackComponent {
 function h2FileUrl(databasePath: string): string {
   if (databasePath.includes(';')) {
     throw new StackError(
-      `the stack data folder ${dirname(dirname(databasePath))} contains ";", which the registry's ` +
-        'H2 database URL cannot hold; set PEREGRINE_STACK_DATA_DIR or --data-dir to another folder',
+      `the stack data folder ${dirname(dirname(databasePath))} contains ";", which an H2 ` +
+        'database URL cannot contain; set PEREGRINE_STACK_DATA_DIR or --data-dir to another folder',
     )
   }
   return `jdbc:h2:file:${databasePath}`

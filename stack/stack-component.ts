@@ -31,9 +31,9 @@ const PROBE_TIMEOUT_MS = 5000
 const LOG_TAIL_LINES = 20
 
 /**
- * Probes the component until it serves requests or `timeoutMs` has passed. Throws StackError with
- * the last lines of the process log when the process exits first or the time runs out; not
- * retriable, because the log usually shows a cause that waiting longer does not fix.
+ * Probes the component until it serves requests or `timeoutMs` has passed. When the process exits
+ * first or the time runs out, throws StackError with the last lines of the process log. The error
+ * is not retriable, because the log usually shows a cause that waiting longer does not fix.
  */
 export async function waitUntilReady(
   component: StackComponent,
@@ -94,7 +94,8 @@ async function startFailure(component: StackComponent, what: string): Promise<St
   const tail = await component.process.readLogTail(LOG_TAIL_LINES)
   const log = tail === '' ? 'the log is empty' : `last lines of the log:\n${tail}`
   return new StackError(
-    `the ${component.title} at ${component.address} ${what}. See ${component.process.logFile}; ${log}`,
+    `the ${component.title} at ${component.address} ${what}. ` +
+      `See ${component.process.logFile}; ${log}`,
     { context: { component: component.name } },
   )
 }

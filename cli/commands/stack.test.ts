@@ -34,7 +34,7 @@ describe('peregrine stack', () => {
     return spawnSync(process.execPath, [BIN, 'stack', ...args], { encoding: 'utf8' })
   }
 
-  it('status exits with 3 and lists both components when nothing runs', () => {
+  it('status exits 3 when nothing runs', () => {
     const result = runStack('status', '--data-dir', dataDir, ...portFlags)
 
     assert.equal(result.status, NOT_READY_EXIT_CODE, String(result.stderr))
@@ -56,7 +56,7 @@ describe('peregrine stack', () => {
     assert.match(String(result.stdout), /Schema registry was not running/)
   })
 
-  it('up rejects a controller port equal to the Kafka port', () => {
+  it('up rejects equal Kafka and controller ports', () => {
     const result = runStack(
       'up',
       '--data-dir',

@@ -15,7 +15,7 @@ interface StackOptions extends CommonOptions {
   registryPort?: string
 }
 
-/** Exit code of `stack status` when a component is stopped or does not answer. */
+/** Exit code of `stack status` when a component is stopped or fails its readiness check. */
 export const NOT_READY_EXIT_CODE = 3
 
 const STOP_MESSAGES: Record<StopOutcome, string> = {
@@ -48,7 +48,8 @@ export function registerStackCommand(program: Command): void {
 
   addStackOptions(stack.command('status'))
     .description(
-      `show whether the broker and the registry run and answer; exit ${NOT_READY_EXIT_CODE} unless both do`,
+      'show whether the broker and the registry run and pass a readiness check; ' +
+        `exit ${NOT_READY_EXIT_CODE} unless both do`,
     )
     .action(async (options: StackOptions) => {
       await runStatus(options)
