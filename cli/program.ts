@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { PeregrineError, errorMessage } from '../core/errors.js'
+import { registerStackCommand } from './commands/stack.js'
 import { VERSION } from './options.js'
 import { registerSinkCommand } from './commands/sink.js'
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
   registerSinkCommand(program)
+  registerStackCommand(program)
   return program
 }
 

@@ -311,9 +311,12 @@ export const SETTINGS = {
       description: 'Apache Kafka version fetched from Maven Central',
       default: '4.4.0',
     }),
+    // Apicurio Registry 3.3.3 is compiled for Java 21 (class file version 65) and stops with
+    // UnsupportedClassVersionError on Java 17, which Debian bookworm ships and Kafka 4.x needs at
+    // least. 3.0.9 runs on Java 17.
     registryVersion: textSetting({
       env: 'PEREGRINE_STACK_REGISTRY_VERSION',
-      description: 'Apicurio Registry version fetched from Maven Central',
+      description: 'Apicurio Registry version fetched from Maven Central; 3.3.x needs Java 21',
       default: '3.0.9',
     }),
     heapMb: integerSetting({
@@ -327,6 +330,18 @@ export const SETTINGS = {
       description: 'time allowed for the broker and the registry to become ready, in milliseconds',
       min: 1000,
       default: 120_000,
+    }),
+    stopTimeoutMs: integerSetting({
+      env: 'PEREGRINE_STACK_STOP_TIMEOUT_MS',
+      description: 'time each JVM has to exit after SIGTERM before SIGKILL, in milliseconds',
+      min: 0,
+      default: 30_000,
+    }),
+    fetchTimeoutMs: integerSetting({
+      env: 'PEREGRINE_STACK_FETCH_TIMEOUT_MS',
+      description: 'time allowed for one Maven run that fetches artifacts, in milliseconds',
+      min: 1000,
+      default: 900_000,
     }),
   },
 }
