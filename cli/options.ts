@@ -39,24 +39,32 @@ export function addCommonOptions(command: Command): Command {
     )
 }
 
+/** A command-line flag's value for one config key, with the flag's name for error messages. */
+export interface CommandOverride {
+  flag: string
+  value: string | undefined
+}
+
 /**
  * Loads the config from the --config file, the environment and the common flags, plus any
  * command-specific overrides by dotted key. Throws ConfigError listing every invalid value.
  */
 export function loadCommandConfig(
   options: CommonOptions,
-  overrides: Record<string, string | undefined> = {},
+  overrides: Record<string, CommandOverride> = {},
 ): PeregrineConfig {
+  const all: Record<string, CommandOverride> = {
+    'kafka.brokers': { flag: '--brokers', value: options.brokers },
+    'registry.url': { flag: '--registry', value: options.registry },
+    'log.level': { flag: '--log-level', value: options.logLevel },
+    'metrics.port': { flag: '--metrics-port', value: options.metricsPort },
+    ...overrides,
+  }
   return loadPeregrineConfig({
     file: options.config,
     env: process.env,
-    overrides: {
-      'kafka.brokers': options.brokers,
-      'registry.url': options.registry,
-      'log.level': options.logLevel,
-      'metrics.port': options.metricsPort,
-      ...overrides,
-    },
+    overrides: Object.fromEntries(Object.entries(all).map(([key, entry]) => [key, entry.value])),
+    overrideFlags: Object.fromEntries(Object.entries(all).map(([key, entry]) => [key, entry.flag])),
   })
 }
 

@@ -38,6 +38,8 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>
   /** Values from command-line flags, by dotted key (`kafka.brokers`), as text. */
   overrides?: Record<string, string | undefined>
+  /** The flag each override came from, by dotted key, so errors name what the user typed. */
+  overrideFlags?: Record<string, string>
 }
 
 interface FileValues {
@@ -111,7 +113,13 @@ function resolveSetting(
 ): unknown {
   const override = sources.overrides?.[key]
   const envText = sources.env?.[setting.env]
-  if (override !== undefined) return parseText(setting, override, `--${flagName(key)}`, problems)
+  if (override !== undefined)
+    return parseText(
+      setting,
+      override,
+      sources.overrideFlags?.[key] ?? `command-line value for ${key}`,
+      problems,
+    )
   if (envText !== undefined && envText !== '')
     return parseText(setting, envText, setting.env, problems)
 
@@ -148,10 +156,6 @@ function check(setting: Setting, value: unknown, where: string, problems: string
 
 function quoteValue(setting: Setting, text: string): string {
   return setting.isSecret === true ? '"[redacted]"' : JSON.stringify(text)
-}
-
-function flagName(key: string): string {
-  return key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`).replace(/\./g, '-')
 }
 
 function readConfigFile(path: string, knownKeys: Set<string>): FileValues {

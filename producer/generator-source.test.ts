@@ -5,7 +5,7 @@ import { SYSCALL_EVENT_SCHEMA } from '../schemas/index.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import { GeneratorSource } from './generator-source.js'
 
-async function collect (source: GeneratorSource): Promise<SyscallEvent[]> {
+async function collect(source: GeneratorSource): Promise<SyscallEvent[]> {
   const events: SyscallEvent[] = []
   for await (const event of source.events(new AbortController().signal)) events.push(event)
   return events
@@ -15,7 +15,9 @@ describe('GeneratorSource', () => {
   it('generates the requested number of schema-valid events', async () => {
     const type = parseSchema(SYSCALL_EVENT_SCHEMA)
 
-    const events = await collect(new GeneratorSource({ count: 2000, hostname: 'gen', suspiciousRatio: 0.05 }))
+    const events = await collect(
+      new GeneratorSource({ count: 2000, hostname: 'gen', suspiciousRatio: 0.05 }),
+    )
 
     assert.equal(events.length, 2000)
     for (const event of events) {

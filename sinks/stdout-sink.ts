@@ -21,18 +21,18 @@ export class StdoutSink implements SinkDestination {
   private readonly stream: Writable
   private readonly format: StdoutFormat
 
-  constructor (options: { stream?: Writable; format?: StdoutFormat } = {}) {
+  constructor(options: { stream?: Writable; format?: StdoutFormat } = {}) {
     this.stream = options.stream ?? process.stdout
     this.format = options.format ?? 'json'
   }
 
-  async deliver (alerts: Alert[]): Promise<DeliveryFailure[]> {
+  async deliver(alerts: Alert[]): Promise<DeliveryFailure[]> {
     const text = alerts.map((alert) => `${this.formatAlert(alert)}\n`).join('')
     if (!this.stream.write(text)) await once(this.stream, 'drain')
     return []
   }
 
-  private formatAlert (alert: Alert): string {
+  private formatAlert(alert: Alert): string {
     if (this.format === 'json') return toFalcoJsonLine(alert)
     return `${alert.time}: ${alert.priority} ${alert.output.replace(/[\r\n]/g, ' ')}`
   }

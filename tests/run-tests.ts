@@ -22,7 +22,17 @@ const TEST_STACK = {
 }
 
 /** Compiled test folders, unit tests first. */
-const TEST_FOLDERS = ['core', 'schemas', 'producer', 'processors', 'sinks', 'stack', 'native', 'cli', 'tests']
+const TEST_FOLDERS = [
+  'core',
+  'schemas',
+  'producer',
+  'processors',
+  'sinks',
+  'stack',
+  'native',
+  'cli',
+  'tests',
+]
 
 async function main(): Promise<number> {
   const keepStack = process.argv.includes('--keep-stack')
@@ -30,26 +40,38 @@ async function main(): Promise<number> {
   const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined
   const env = { ...process.env, ...TEST_STACK }
   const config = loadPeregrineConfig({ env })
-  const logger = createLogger({ service: 'test-runner', version: 'test', level: 'info', destination: process.stderr as never })
+  const logger = createLogger({
+    service: 'test-runner',
+    version: 'test',
+    level: 'info',
+    destination: process.stderr as never,
+  })
 
   const stack = await startLocalStack(config, logger)
   const startedHere = stack.alreadyRunning.length === 0
-  process.stderr.write(`test stack ready: brokers ${stack.brokers.join(',')}, registry ${stack.registryUrl}\n`)
+  process.stderr.write(
+    `test stack ready: brokers ${stack.brokers.join(',')}, registry ${stack.registryUrl}\n`,
+  )
 
   try {
-    return await runNodeTests({
-      ...env,
-      PEREGRINE_KAFKA_BROKERS: stack.brokers.join(','),
-      PEREGRINE_REGISTRY_URL: stack.registryUrl,
-      KAFKAJS_NO_PARTITIONER_WARNING: '1',
-    }, only)
+    return await runNodeTests(
+      {
+        ...env,
+        PEREGRINE_KAFKA_BROKERS: stack.brokers.join(','),
+        PEREGRINE_REGISTRY_URL: stack.registryUrl,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+      },
+      only,
+    )
   } finally {
     if (startedHere && !keepStack) await stopLocalStack(config, logger)
   }
 }
 
 async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): Promise<number> {
-  const folders = TEST_FOLDERS.map((folder) => join(PROJECT_ROOT, 'dist', folder)).filter((folder) => existsSync(folder))
+  const folders = TEST_FOLDERS.map((folder) => join(PROJECT_ROOT, 'dist', folder)).filter(
+    (folder) => existsSync(folder),
+  )
   const args = ['--test', '--test-reporter=spec', '--test-concurrency=1']
   if (only !== undefined) args.push(`--test-name-pattern=${only}`)
   const child = spawn(process.execPath, [...args, ...folders], { env, stdio: 'inherit' })
@@ -59,7 +81,9 @@ async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): P
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`test run failed before the tests: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(
+      `test run failed before the tests: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
     process.exit(1)
   },
 )

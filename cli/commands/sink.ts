@@ -39,10 +39,14 @@ export function registerSinkCommand(program: Command): void {
     )
     if (kind === 'webhook')
       command.option('--url <url>', 'URL to POST alerts to (PEREGRINE_SINK_WEBHOOK_URL)')
+    if (kind === 'stdout') {
+      const format = new Option('--format <format>', 'json (Falco JSON) or text (Falco text line)')
+      command.addOption(format.choices(STDOUT_FORMATS).default('json'))
+    }
     command.action(async (options: SinkOptions) => {
       const config = loadCommandConfig(options, {
-        'sink.minPriority': options.minPriority?.toLowerCase(),
-        'sink.webhookUrl': options.url,
+        'sink.minPriority': { flag: '--min-priority', value: options.minPriority?.toLowerCase() },
+        'sink.webhookUrl': { flag: '--url', value: options.url },
       })
       const destination = createDestination(kind, config, options.format)
       const start = async (runtime: RoleRuntime): Promise<() => Promise<void>> => {

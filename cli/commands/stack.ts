@@ -116,11 +116,11 @@ async function runStatus(options: StackOptions): Promise<void> {
 
 function loadStackConfig(options: StackOptions): PeregrineConfig {
   return loadCommandConfig(options, {
-    'stack.dataDir': options.dataDir,
-    'stack.cacheDir': options.cacheDir,
-    'stack.kafkaPort': options.kafkaPort,
-    'stack.controllerPort': options.controllerPort,
-    'stack.registryPort': options.registryPort,
+    'stack.dataDir': { flag: '--data-dir', value: options.dataDir },
+    'stack.cacheDir': { flag: '--cache-dir', value: options.cacheDir },
+    'stack.kafkaPort': { flag: '--kafka-port', value: options.kafkaPort },
+    'stack.controllerPort': { flag: '--controller-port', value: options.controllerPort },
+    'stack.registryPort': { flag: '--registry-port', value: options.registryPort },
   })
 }
 
