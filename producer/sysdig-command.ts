@@ -38,7 +38,7 @@ export class StderrTail {
     this.text = (this.text + chunk).slice(-MAX_STDERR_CHARS)
   }
 
-  /** The error lines, joined by `; `. */
+  /** Returns the error lines joined by `; `. */
   errors(): string {
     return this.text
       .split('\n')

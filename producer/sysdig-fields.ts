@@ -24,9 +24,9 @@ export type SysdigRow = Record<string, unknown>
  *   type                  evt.type
  *   source                always `syscall`
  *   cpu, res              evt.cpu, evt.rawres
- *   args, raw_args        evt.args split with the parameter names of `sysdig -L`: `3(<f>/x)`
- *                         gives args `<f>/x` and raw_args `3`; the enter event's parameters of
- *                         the same thread are added where the exit event lacks them
+ *   args, raw_args        evt.args split with the parameter names of `sysdig -L`, so `3(<f>/x)`
+ *                         gives args `<f>/x` and raw_args `3`. The enter event's parameters of
+ *                         the same thread are added where the exit event lacks them.
  *   proc.pid, tid         proc.pid, thread.tid (each falls back to the other, then to -1)
  *   proc.vpid, vtid, ppid proc.vpid, thread.vtid, proc.ppid
  *   proc.name             proc.name, or `<NA>` for a thread sysdig does not know (as Falco prints)
