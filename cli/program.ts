@@ -3,6 +3,7 @@ import { PeregrineError, errorMessage } from '../core/errors.js'
 import { registerStackCommand } from './commands/stack.js'
 import { VERSION } from './options.js'
 import { registerSinkCommand } from './commands/sink.js'
+import { registerProbeCommand } from './commands/probe.js'
 
 /**
  * The `peregrine` command: one subcommand per role. Each subcommand file only parses its flags,
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .description('Runtime security monitoring over Apache Kafka, compatible with Falco rules')
     .version(VERSION)
     .showHelpAfterError()
+  registerProbeCommand(program)
   registerSinkCommand(program)
   registerStackCommand(program)
   return program

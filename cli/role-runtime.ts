@@ -44,3 +44,40 @@ export async function runRole(
   )
   close = await start({ config, logger, metricsRegistry, signal: controller.signal })
 }
+
+/**
+ * Runs a role that ends on its own, such as the producer reading a file: same logger, metrics and
+ * signal handling as runRole, but resolves with the task's result once it finishes. SIGTERM or
+ * SIGINT aborts the signal, waits for the task to wind down and exits.
+ */
+export async function runTask<T>(
+  config: PeregrineConfig,
+  service: string,
+  task: (runtime: RoleRuntime) => Promise<T>,
+  options: { logToStderr?: boolean } = {},
+): Promise<T> {
+  const logger = createRoleLogger(config, service, options.logToStderr)
+  const metricsRegistry = createMetricsRegistry()
+  const metricsServer = await startMetricsServer(
+    metricsRegistry,
+    config.metrics.host,
+    config.metrics.port,
+  )
+  const running: { task?: Promise<T> } = {}
+  const controller = installShutdownHandlers(logger, async () => {
+    await running.task?.catch(() => {
+      // The task's own failure is reported by whoever awaits it below.
+    })
+    await metricsServer.close()
+  })
+  logger.info(
+    { config: redactConfig(SETTINGS, config), metricsPort: metricsServer.port },
+    'starting',
+  )
+  running.task = task({ config, logger, metricsRegistry, signal: controller.signal })
+  try {
+    return await running.task
+  } finally {
+    await metricsServer.close()
+  }
+}

@@ -6,12 +6,13 @@ import type {
   LogEntry,
   SASLOptions,
   ITopicConfig,
+  Producer,
 } from 'kafkajs'
 import { KafkaError, errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 import type { PeregrineConfig } from './peregrine-config.js'
 
-const { Kafka, logLevel: KafkaLogLevel } = kafkajs
+const { Kafka, Partitioners, logLevel: KafkaLogLevel } = kafkajs
 
 export type { Kafka as KafkaClient, Producer, Consumer, Admin, EachBatchPayload } from 'kafkajs'
 
@@ -28,7 +29,7 @@ export function createKafkaClient(
   role: string,
   logger: Logger,
 ): KafkaClient {
-  const kafkaLogger = logger.child({ component: 'kafkajs' })
+  const kafkaLogger = logger.child({ library: 'kafkajs' })
   const settings: KafkaConfig = {
     clientId: `${config.kafka.clientId}-${role}`,
     brokers: [...config.kafka.brokers],
@@ -121,4 +122,16 @@ function saslOptions(config: PeregrineConfig): SASLOptions | undefined {
     username: config.kafka.saslUsername ?? '',
     password: config.kafka.saslPassword ?? '',
   } as SASLOptions
+}
+
+/**
+ * Creates a producer with Kafka's default partitioner (murmur2 of the key, as the Java client
+ * uses), so records keyed by host and process land on the same partition whichever client
+ * produced them. Topics are never created by a produce call; ensureTopics does that.
+ */
+export function createProducer(client: KafkaClient): Producer {
+  return client.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  })
 }

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
 import { AvroCodec, createSchemaRegistry } from '../core/avro-codec.js'
-import { connectOrExplain, createKafkaClient, ensureTopics } from '../core/kafka.js'
+import { connectOrExplain, createKafkaClient, createProducer, ensureTopics } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { closeAll } from '../core/shutdown.js'
@@ -36,11 +36,12 @@ export interface RunningProcessor {
  */
 export async function startProcessor(run: ProcessorRun): Promise<RunningProcessor> {
   const { config } = run
-  const logger = run.logger.child({ component: 'processor' })
+  const logger = run.logger
+  const roleLogger = run.logger.child({ component: 'processor' })
   const groupId = run.groupId ?? config.processor.groupId
   const client = createKafkaClient(config, 'processor', logger)
   const consumer = client.consumer({ groupId })
-  const producer = client.producer({ allowAutoTopicCreation: false })
+  const producer = createProducer(client)
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= closeAll([
@@ -86,7 +87,7 @@ export async function startProcessor(run: ProcessorRun): Promise<RunningProcesso
       logger,
     })
     await processor.start()
-    logger.info(
+    roleLogger.info(
       { groupId, topic: config.topics.events, alertsTopic: config.topics.alerts },
       'processor started',
     )

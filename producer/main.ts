@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
 import { AvroCodec, createSchemaRegistry } from '../core/avro-codec.js'
-import { connectOrExplain, createKafkaClient, ensureTopics } from '../core/kafka.js'
+import { connectOrExplain, createKafkaClient, createProducer, ensureTopics } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { closeAll } from '../core/shutdown.js'
@@ -26,9 +26,10 @@ export interface ProducerRun {
  */
 export async function runProducer(run: ProducerRun): Promise<PublishSummary> {
   const { config, signal, source } = run
-  const logger = run.logger.child({ component: 'producer' })
+  const logger = run.logger
+  const roleLogger = run.logger.child({ component: 'producer' })
   const client = createKafkaClient(config, 'producer', logger)
-  const producer = client.producer({ allowAutoTopicCreation: false })
+  const producer = createProducer(client)
 
   try {
     await ensureTopics(client, config, [config.topics.events, config.topics.eventsDeadLetter])
@@ -39,7 +40,7 @@ export async function runProducer(run: ProducerRun): Promise<PublishSummary> {
       SYSCALL_EVENT_SCHEMA,
     )
     await connectOrExplain(() => producer.connect(), config)
-    logger.info(
+    roleLogger.info(
       { source: source.name, topic: config.topics.events, schemaId: codec.schemaId },
       'producer started',
     )
@@ -59,7 +60,7 @@ export async function runProducer(run: ProducerRun): Promise<PublishSummary> {
       logger,
     )
     const summary = await publisher.publish(source, signal)
-    logger.info({ ...summary, sourceStats: source.stats() }, 'source finished')
+    roleLogger.info({ ...summary, sourceStats: source.stats() }, 'source finished')
     return summary
   } finally {
     await closeAll([source, { close: () => producer.disconnect() }])

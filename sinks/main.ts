@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client'
 import { AvroCodec, createSchemaRegistry } from '../core/avro-codec.js'
 import { ConfigError } from '../core/errors.js'
-import { connectOrExplain, createKafkaClient, ensureTopics } from '../core/kafka.js'
+import { connectOrExplain, createKafkaClient, createProducer, ensureTopics } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { closeAll } from '../core/shutdown.js'
@@ -40,12 +40,13 @@ export async function startSink(run: SinkRun): Promise<RunningSink> {
       `sink name "${destination.name}" is invalid; use letters, digits, dots, dashes and underscores`,
     )
   }
-  const logger = run.logger.child({ component: 'sink', sink: destination.name })
+  const logger = run.logger
+  const roleLogger = run.logger.child({ component: 'sink', sink: destination.name })
   const groupId = run.groupId ?? `${config.sink.groupIdPrefix}${destination.name}`
   const deadLetterTopic = `${config.topics.alertsDeadLetterPrefix}${destination.name}`
   const client = createKafkaClient(config, `sink-${destination.name}`, logger)
   const consumer = client.consumer({ groupId })
-  const producer = client.producer({ allowAutoTopicCreation: false })
+  const producer = createProducer(client)
   let runner: SinkRunner | undefined
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
@@ -86,7 +87,7 @@ export async function startSink(run: SinkRun): Promise<RunningSink> {
       logger,
     })
     await runner.start()
-    logger.info(
+    roleLogger.info(
       {
         groupId,
         topic: config.topics.alerts,

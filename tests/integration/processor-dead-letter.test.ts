@@ -4,7 +4,7 @@ import type { Producer } from 'kafkajs'
 import { AvroCodec, createSchemaRegistry } from '../../core/avro-codec.js'
 import { DEAD_LETTER_HEADERS, readDeadLetterHeaders } from '../../core/dead-letter.js'
 import { KafkaError } from '../../core/errors.js'
-import { createKafkaClient, ensureTopics } from '../../core/kafka.js'
+import { createKafkaClient, createProducer, ensureTopics } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
 import { createMetricsRegistry } from '../../core/metrics.js'
 import type { PeregrineConfig } from '../../core/peregrine-config.js'
@@ -57,7 +57,7 @@ describe('rule processor on the real broker', () => {
       `${config.topics.events}-value`,
       SYSCALL_EVENT_SCHEMA,
     )
-    producer = client.producer()
+    producer = createProducer(client)
     await producer.connect()
   })
 

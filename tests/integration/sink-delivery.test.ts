@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Producer } from 'kafkajs'
 import { AvroCodec, createSchemaRegistry } from '../../core/avro-codec.js'
 import { readDeadLetterHeaders, DEAD_LETTER_HEADERS } from '../../core/dead-letter.js'
-import { createKafkaClient, ensureTopics } from '../../core/kafka.js'
+import { createKafkaClient, createProducer, ensureTopics } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
 import { createMetricsRegistry } from '../../core/metrics.js'
 import type { PeregrineConfig } from '../../core/peregrine-config.js'
@@ -57,7 +57,7 @@ describe('webhook sink on the real broker', () => {
       `${config.topics.alerts}-value`,
       ALERT_SCHEMA,
     )
-    producer = client.producer()
+    producer = createProducer(client)
     await producer.connect()
   })
 
