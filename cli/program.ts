@@ -4,6 +4,8 @@ import { registerStackCommand } from './commands/stack.js'
 import { VERSION } from './options.js'
 import { registerSinkCommand } from './commands/sink.js'
 import { registerProbeCommand } from './commands/probe.js'
+import { registerProcessCommand } from './commands/process.js'
+import { registerDemoCommand } from './commands/demo.js'
 
 /**
  * The `peregrine` command: one subcommand per role. Each subcommand file only parses its flags,
@@ -15,8 +17,10 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
   registerProbeCommand(program)
+  registerProcessCommand(program)
   registerSinkCommand(program)
   registerStackCommand(program)
+  registerDemoCommand(program)
   return program
 }
 

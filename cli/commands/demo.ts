@@ -1,0 +1,113 @@
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { loadPeregrineConfig } from '../../core/peregrine-config.js'
+import type { PeregrineConfig } from '../../core/peregrine-config.js'
+import { ConfigError } from '../../core/errors.js'
+import { loadProcessorRules } from '../../processors/rules-loader.js'
+import { createEventSource } from '../../producer/source-factory.js'
+import { PROJECT_ROOT } from '../../schemas/index.js'
+import { startLocalStack, stopLocalStack } from '../../stack/local-stack.js'
+import { runDemoPipeline } from '../demo-run.js'
+import type { DemoSummary } from '../demo-run.js'
+import { addCommonOptions, loadCommandConfig } from '../options.js'
+import type { CommonOptions } from '../options.js'
+import { runTask } from '../role-runtime.js'
+
+interface DemoOptions extends CommonOptions {
+  capture?: string
+  events?: string
+  source?: string
+  rules?: string[]
+  json?: boolean
+  keepStack?: boolean
+  drainTimeoutMs: string
+}
+
+/** The project's own sample session, in which the default rules fire. */
+export const DEMO_SESSION_FILE = join(PROJECT_ROOT, 'producer', 'samples', 'demo-session.jsonl')
+
+/** Adds `peregrine demo`: the whole pipeline on the local stack, in one process. */
+export function registerDemoCommand(program: Command): void {
+  const command = program
+    .command('demo')
+    .description('run the whole pipeline on the local stack: source, producer, processor and stdout sink')
+    .option('--capture <file>', 'read a Falco/sysdig capture file (.scap)')
+    .option('--events <file>', 'read a Peregrine JSON-lines event file')
+    .option('--source <source>', 'any source peregrine probe accepts, such as generator:10000')
+    .option('--rules <files...>', 'Falco rules files or folders, in load order; default: the bundled rules')
+    .option('--json', 'print alerts as Falco JSON instead of Falco text lines')
+    .option('--keep-stack', 'leave the local stack running afterwards')
+    .option('--drain-timeout-ms <ms>', 'longest wait for the processor and the sink to catch up', '120000')
+  addCommonOptions(command).action(async (options: DemoOptions) => {
+    const sourceSpec = chooseSource(options)
+    const baseConfig = loadCommandConfig({ ...options, logLevel: options.logLevel ?? 'warn' })
+    const usesLocalStack = options.brokers === undefined && process.env.PEREGRINE_KAFKA_BROKERS === undefined
+
+    const summary = await runTask(baseConfig, 'demo', async (runtime) => {
+      const rules = loadProcessorRules(options.rules ?? baseConfig.processor.rulesFiles, baseConfig.processor.minPriority, runtime.logger)
+      const stack = usesLocalStack ? await startLocalStack(baseConfig, runtime.logger) : undefined
+      const config = stack === undefined ? baseConfig : withEndpoints(options, stack.brokers, stack.registryUrl)
+      try {
+        const source = createEventSource(sourceSpec, { hostname: config.producer.hostname, logger: runtime.logger })
+        return await runDemoPipeline({
+          ...runtime,
+          config,
+          source,
+          rules,
+          output: process.stdout,
+          format: options.json === true ? 'json' : 'text',
+          drainTimeoutMs: Number(options.drainTimeoutMs),
+        })
+      } finally {
+        if (stack !== undefined && stack.alreadyRunning.length === 0 && options.keepStack !== true) {
+          await stopLocalStack(baseConfig, runtime.logger)
+        }
+      }
+    }, { logToStderr: true })
+    process.stdout.write(formatSummary(summary))
+  })
+}
+
+function chooseSource(options: DemoOptions): string {
+  const given = [
+    options.capture === undefined ? undefined : `capture:${options.capture}`,
+    options.events === undefined ? undefined : `events:${options.events}`,
+    options.source,
+  ].filter((spec) => spec !== undefined)
+  if (given.length > 1) throw new ConfigError('give only one of --capture, --events and --source')
+  return given[0] ?? `events:${DEMO_SESSION_FILE}`
+}
+
+function withEndpoints(options: DemoOptions, brokers: string[], registryUrl: string): PeregrineConfig {
+  return loadPeregrineConfig({
+    file: options.config,
+    env: process.env,
+    overrides: {
+      'kafka.brokers': brokers.join(','),
+      'registry.url': registryUrl,
+      'log.level': options.logLevel ?? 'warn',
+      'metrics.port': options.metricsPort,
+    },
+  })
+}
+
+/** Formats the end-of-run summary printed after the alerts. */
+export function formatSummary(summary: DemoSummary): string {
+  const rules = Object.entries(summary.alertsByRule).sort(([left], [right]) => left.localeCompare(right))
+  const alerts = rules.reduce((sum, [, count]) => sum + count, 0)
+  const width = Math.max(0, ...rules.map(([rule]) => rule.length))
+  const lines = [
+    '',
+    'Peregrine demo summary',
+    `  source:               ${summary.source}`,
+    `  events read:          ${summary.published.eventsRead}`,
+    `  events published:     ${summary.published.eventsPublished}`,
+    `  events dead-lettered: ${summary.published.eventsDeadLettered + summary.eventsDeadLettered}`,
+    `  events evaluated:     ${summary.eventsProcessed}`,
+    `  alerts raised:        ${alerts}`,
+    ...rules.map(([rule, count]) => `    ${rule.padEnd(width)}  ${count}`),
+    `  alerts printed:       ${summary.alertsDelivered}`,
+    '',
+  ]
+  return lines.join('\n')
+}

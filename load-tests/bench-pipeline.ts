@@ -1,0 +1,139 @@
+/**
+ * `npm run bench`: events per second of the producer and of the processor on the local stack.
+ *
+ * 1. Avro encoding alone (no Kafka), as the ceiling the producer can approach.
+ * 2. Producer: the synthetic generator publishes N events to a fresh events topic.
+ * 3. Processor: a fresh consumer group evaluates the bundled rules on those N events and writes
+ *    the alerts; timed from start until every event is consumed and its alerts acknowledged.
+ *
+ * Usage: node dist/load-tests/bench-pipeline.js [--events N] [--rules FILE...]
+ * Starts the local stack when it is not running and stops it again afterwards.
+ */
+import { randomBytes } from 'node:crypto'
+import { cpus } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseSchema } from '../core/avro-codec.js'
+import { createLogger } from '../core/logger.js'
+import { createMetricsRegistry } from '../core/metrics.js'
+import { loadPeregrineConfig } from '../core/peregrine-config.js'
+import type { PeregrineConfig } from '../core/peregrine-config.js'
+import { startProcessor } from '../processors/main.js'
+import { loadProcessorRules } from '../processors/rules-loader.js'
+import { GeneratorSource } from '../producer/generator-source.js'
+import { runProducer } from '../producer/main.js'
+import { SYSCALL_EVENT_SCHEMA } from '../schemas/index.js'
+import { startLocalStack, stopLocalStack } from '../stack/local-stack.js'
+
+const DEFAULT_EVENTS = 200_000
+const ENCODE_SAMPLE_EVENTS = 50_000
+
+interface Measurement {
+  name: string
+  events: number
+  seconds: number
+}
+
+async function main(): Promise<void> {
+  const events = readNumberArgument('--events', DEFAULT_EVENTS)
+  const rulesFiles = readListArgument('--rules')
+  const logger = createLogger({ service: 'bench', version: 'bench', level: 'warn', destination: process.stderr as never })
+  const baseConfig = loadPeregrineConfig({ env: process.env })
+  const stack = await startLocalStack(baseConfig, logger)
+  const config = benchConfig(stack.brokers, stack.registryUrl)
+
+  try {
+    const results = [measureEncoding(), await measureProducer(config, events), await measureProcessor(config, events, rulesFiles)]
+    printReport(results, events)
+  } finally {
+    if (stack.alreadyRunning.length === 0) await stopLocalStack(baseConfig, logger)
+  }
+}
+
+function measureEncoding(): Measurement {
+  const type = parseSchema(SYSCALL_EVENT_SCHEMA)
+  const generator = new GeneratorSource({ count: ENCODE_SAMPLE_EVENTS, hostname: 'bench' })
+  const random = (): number => 0.5
+  const sample = Array.from({ length: 1000 }, (_, index) => generator.makeEvent(index, index % 7 === 0 ? Math.random : random))
+  const startedAt = process.hrtime.bigint()
+  for (let index = 0; index < ENCODE_SAMPLE_EVENTS; index++) type.toBuffer(sample[index % sample.length])
+  return { name: 'Avro encoding only (no Kafka)', events: ENCODE_SAMPLE_EVENTS, seconds: elapsedSeconds(startedAt) }
+}
+
+async function measureProducer(config: PeregrineConfig, events: number): Promise<Measurement> {
+  const source = new GeneratorSource({ count: events, hostname: 'bench-host' })
+  const startedAt = process.hrtime.bigint()
+  const summary = await runProducer({ config, logger: silent(), metricsRegistry: createMetricsRegistry(), source, signal: new AbortController().signal })
+  return { name: 'producer: generator -> events topic', events: summary.eventsPublished, seconds: elapsedSeconds(startedAt) }
+}
+
+async function measureProcessor(config: PeregrineConfig, events: number, rulesFiles: string[]): Promise<Measurement> {
+  const rules = loadProcessorRules(rulesFiles, 'debug', silent())
+  const processor = await startProcessor({ config, logger: silent(), metricsRegistry: createMetricsRegistry(), rules })
+  try {
+    // The clock starts at the first consumed event, so the consumer group join is not counted.
+    while (processor.stats().eventsConsumed === 0) await sleep(5)
+    const startedAt = process.hrtime.bigint()
+    const consumedAtStart = processor.stats().eventsConsumed
+    while (processor.stats().eventsConsumed < events) await sleep(5)
+    const measured = events - consumedAtStart
+    return { name: 'processor: events topic -> rules -> alerts topic', events: measured, seconds: elapsedSeconds(startedAt) }
+  } finally {
+    await processor.close()
+  }
+}
+
+function benchConfig(brokers: string[], registryUrl: string): PeregrineConfig {
+  const prefix = `bench.${randomBytes(3).toString('hex')}`
+  return loadPeregrineConfig({
+    env: process.env,
+    overrides: {
+      'kafka.brokers': brokers.join(','),
+      'registry.url': registryUrl,
+      'topics.events': `${prefix}.events`,
+      'topics.alerts': `${prefix}.alerts`,
+      'topics.eventsDeadLetter': `${prefix}.events.dlq`,
+      'processor.groupId': `${prefix}.processor`,
+      'metrics.port': '-1',
+    },
+  })
+}
+
+function printReport(results: Measurement[], events: number): void {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  process.stdout.write(`\nPeregrine pipeline benchmark, ${new Date().toISOString()}\n`)
+  process.stdout.write(`machine: ${cpus().length} x ${cpu}, Node ${process.version}; ${events} generated events\n\n`)
+  process.stdout.write('| stage | events | seconds | events/s |\n| --- | --- | --- | --- |\n')
+  for (const result of results) {
+    const rate = Math.round(result.events / result.seconds)
+    process.stdout.write(`| ${result.name} | ${result.events} | ${result.seconds.toFixed(2)} | ${rate} |\n`)
+  }
+}
+
+function elapsedSeconds(startedAt: bigint): number {
+  return Number(process.hrtime.bigint() - startedAt) / 1e9
+}
+
+function silent() {
+  return createLogger({ service: 'bench', version: 'bench', level: 'silent' })
+}
+
+function readNumberArgument(name: string, fallback: number): number {
+  const index = process.argv.indexOf(name)
+  return index > 0 ? Number(process.argv[index + 1]) : fallback
+}
+
+function readListArgument(name: string): string[] {
+  const index = process.argv.indexOf(name)
+  if (index < 0) return []
+  const values: string[] = []
+  for (const value of process.argv.slice(index + 1)) {
+    if (value.startsWith('--')) break
+    values.push(value)
+  }
+  return values
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exit(1)
+})
