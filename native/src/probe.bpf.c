@@ -24,6 +24,7 @@
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
+#define FMODE_CREATED 0x100000 /* include/linux/fs.h: the open created the file */
 #define TS_COMPAT 0x0002             /* x86 thread_info.status: a 32-bit syscall is running */
 #define DEFAULT_RING_BYTES (8 << 20) /* replaced by the addon before load */
 #define CGROUP_NAME_BYTES 128        /* one kernfs name; container ids need 64 + a prefix */
@@ -182,6 +183,7 @@ static __always_inline __u32 write_file_info(__u8 *dst, struct task_struct *task
   info->dev = encode_kernel_dev(BPF_CORE_READ(inode, i_sb, s_dev));
   info->mode = BPF_CORE_READ(inode, i_mode);
   info->flags = is_memfd(file) ? PG_EXE_FROM_MEMFD : 0;
+  if (BPF_CORE_READ(file, f_mode) & FMODE_CREATED) info->flags |= PG_FILE_CREATED;
   return sizeof(*info);
 }
 
@@ -215,11 +217,11 @@ static __always_inline __u32 write_socket_info(__u8 *dst, struct task_struct *ta
   info->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 
   if (info->family == AF_INET) {
-    BPF_CORE_READ_INTO(info->local_addr, sk, __sk_common.skc_rcv_saddr);
-    BPF_CORE_READ_INTO(info->remote_addr, sk, __sk_common.skc_daddr);
+    bpf_core_read(info->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+    bpf_core_read(info->remote_addr, 4, &sk->__sk_common.skc_daddr);
   } else if (info->family == AF_INET6) {
-    BPF_CORE_READ_INTO(info->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
-    BPF_CORE_READ_INTO(info->remote_addr, sk, __sk_common.skc_v6_daddr);
+    bpf_core_read(info->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+    bpf_core_read(info->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
   } else if (info->family == AF_UNIX) {
     return sizeof(*info) + write_unix_path(dst + sizeof(*info), sk);
   }

@@ -70,8 +70,9 @@ enum pg_counter {
   PG_COUNTER_COUNT = 6,
 };
 
-/* Flags of pg_exec.exe_flags. */
+/* Flags of pg_exec.exe_flags and pg_file_info.flags. */
 #define PG_EXE_FROM_MEMFD 0x1
+#define PG_FILE_CREATED 0x2 /* pg_file_info only: this open created the file (FMODE_CREATED) */
 
 /* Flags of pg_fork.flags and pg_exit.flags. */
 #define PG_TASK_IS_THREAD 0x1  /* fork: the child shares the parent's thread group */
