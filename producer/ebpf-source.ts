@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { hostname as osHostname } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 
 import { silentLogger } from '../core/logger.js'
 import { MAX_RECORD_BYTES, openProbe, probeAvailability } from '../native/src/index.js'
@@ -143,6 +143,9 @@ export class EbpfSource implements EventSource {
           builder,
         )
         for (const event of events) yield event
+        // Yielding runs in microtasks only, so a ring that never empties would starve timers
+        // and I/O of the whole process without this turn of the event loop.
+        await nextTurn()
       }
     } finally {
       await this.close()
