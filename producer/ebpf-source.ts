@@ -11,7 +11,7 @@ import { createProcReader } from './state/proc-reader.js'
 import { ProcessTable } from './state/process-table.js'
 import { UserDirectory } from './state/user-directory.js'
 import type { Logger } from '../core/logger.js'
-import type { Probe, ProbeAvailability, ProbeOpener } from '../native/src/index.js'
+import type { Probe, ProbeAvailability, ProbeOpener, ProbeStats } from '../native/src/index.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import type { DecodeProblems, ProbeRecord } from './ebpf/record-decoder.js'
 import type { EventSource, SourceStats } from './event-source.js'
@@ -79,6 +79,7 @@ export class EbpfSource implements EventSource {
   private readonly decodeProblems: DecodeProblems = { unknownKind: 0, truncated: 0 }
   private readonly skipped: Record<string, number> = {}
   private probe: Probe | null = null
+  private finalProbeStats: ProbeStats | null = null
   private isClosed = false
   private eventsRead = 0
 
@@ -124,6 +125,7 @@ export class EbpfSource implements EventSource {
       hostname: this.options.hostname,
       bootEpochNs: probe.bootEpochNs,
       maxAncestors: this.options.maxAncestors,
+      userRefreshIntervalMs: this.options.userRefreshIntervalMs,
     })
     this.logger.info({ processes: seeded }, 'eBPF source started')
 
@@ -153,7 +155,7 @@ export class EbpfSource implements EventSource {
   }
 
   stats(): SourceStats {
-    const probe = this.probe?.stats()
+    const probe = this.finalProbeStats ?? this.probe?.stats()
     return {
       eventsRead: this.eventsRead,
       skipped: {
@@ -173,7 +175,11 @@ export class EbpfSource implements EventSource {
 
   async close(): Promise<void> {
     this.isClosed = true
-    this.probe?.close()
+    if (this.probe !== null && this.finalProbeStats === null) {
+      // The kernel counters vanish with the probe, so the last values are kept for stats().
+      this.finalProbeStats = this.probe.stats()
+      this.probe.close()
+    }
   }
 
   private open(): Probe {

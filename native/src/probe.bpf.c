@@ -343,10 +343,11 @@ int pg_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   struct pg_syscall_spec *spec = bpf_map_lookup_elem(&syscall_specs, &key);
   if (!spec || !spec->enabled) return 0;
 
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tid = (__u32)pid_tgid;
   struct pg_stash *entry = bpf_map_lookup_elem(&stash, &tid);
   if (!entry) {
-    count(PG_COUNTER_EXIT_WITHOUT_ENTER);
+    if ((__u32)(pid_tgid >> 32) != ignored_tgid) count(PG_COUNTER_EXIT_WITHOUT_ENTER);
     return 0;
   }
 

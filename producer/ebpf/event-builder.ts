@@ -18,6 +18,22 @@ export interface EventBuilderOptions {
   bootEpochNs: bigint
   /** Ancestors listed in each event, parent first. */
   maxAncestors: number
+  /** How long user names in cached event parts are reused, as for the passwd files. */
+  userRefreshIntervalMs: number
+}
+
+interface DerivedParts {
+  revision: number
+  tid: number
+  uid: number
+  gid: number
+  ancestors: ProcessEntry[]
+  ancestorRevisions: number[]
+  ancestorInfos: AncestorInfo[]
+  proc: ProcessInfo
+  user: UserInfo
+  /** User names may change when the passwd files are read again, so parts expire. */
+  expiresAtMs: number
 }
 
 /** Capability names by bit number (linux/capability.h, up to CAP_CHECKPOINT_RESTORE). */
@@ -79,6 +95,7 @@ const WRITE_BITS = { owner: 0o200, group: 0o020, other: 0o002 }
  */
 export class EventBuilder {
   private readonly containers = new Map<string, ContainerInfo>()
+  private readonly derived = new WeakMap<ProcessEntry, DerivedParts>()
 
   constructor(
     private readonly processes: ProcessTable,
@@ -112,13 +129,12 @@ export class EventBuilder {
       this.procReader.readFdTarget,
     )
 
-    return {
-      ...this.baseEvent(record, process, num, definition.name),
+    return this.event(record, process, num, definition.name, {
       res: record.res,
       args: formatted.args,
       raw_args: formatted.rawArgs,
       fd,
-    }
+    })
   }
 
   /**
@@ -127,17 +143,23 @@ export class EventBuilder {
    */
   buildContainerEvent(header: RecordHeader, process: ProcessEntry, num: number): SyscallEvent {
     const container = this.containerInfo(process) as ContainerInfo
-    return {
-      ...this.baseEvent(header, process, num, 'container'),
+    return this.event(header, process, num, 'container', {
       res: null,
       args: { id: container.id, full_id: container.full_id ?? '', type: container.type ?? '' },
       raw_args: {},
       fd: null,
-    }
+    })
   }
 
-  private baseEvent(header: RecordHeader, process: ProcessEntry, num: number, type: string) {
-    const ancestors = this.processes.ancestors(process, this.options.maxAncestors)
+  // Every field is set in one literal, in schema order, so all events share one object shape.
+  private event(
+    header: RecordHeader,
+    process: ProcessEntry,
+    num: number,
+    type: string,
+    result: Pick<SyscallEvent, 'res' | 'args' | 'raw_args' | 'fd'>,
+  ): SyscallEvent {
+    const derived = this.derivedParts(header, process)
     return {
       ts_ns: this.options.bootEpochNs + header.tsNs,
       hostname: this.options.hostname,
@@ -145,11 +167,54 @@ export class EventBuilder {
       type,
       source: 'syscall',
       cpu: header.cpu,
-      proc: this.processInfo(header, process, ancestors),
-      ancestors: ancestors.map(ancestorInfo),
-      user: this.userInfo(header, process),
+      res: result.res,
+      args: result.args,
+      raw_args: result.raw_args,
+      proc: derived.proc,
+      ancestors: derived.ancestorInfos,
+      user: derived.user,
+      fd: result.fd,
       container: this.containerInfo(process),
     }
+  }
+
+  /**
+   * Returns the process, ancestor and user parts of an event, reused while neither the process,
+   * its thread, its ids nor an ancestor changed, for at most the user refresh interval. Events
+   * share these objects and must not modify them.
+   */
+  private derivedParts(header: RecordHeader, process: ProcessEntry): DerivedParts {
+    const cached = this.derived.get(process)
+    const nowMs = Date.now()
+    const isFresh =
+      cached !== undefined &&
+      cached.expiresAtMs > nowMs &&
+      cached.revision === process.revision &&
+      cached.tid === header.tid &&
+      cached.uid === header.uid &&
+      cached.gid === header.gid &&
+      cached.ancestors.every(
+        (ancestor, i) =>
+          ancestor.revision === cached.ancestorRevisions[i] &&
+          this.processes.peek(ancestor.pid) === ancestor,
+      )
+    if (isFresh) return cached
+
+    const ancestors = this.processes.ancestors(process, this.options.maxAncestors)
+    const parts: DerivedParts = {
+      revision: process.revision,
+      tid: header.tid,
+      uid: header.uid,
+      gid: header.gid,
+      ancestors,
+      ancestorRevisions: ancestors.map((ancestor) => ancestor.revision),
+      ancestorInfos: ancestors.map(ancestorInfo),
+      proc: this.processInfo(header, process, ancestors),
+      user: this.userInfo(header, process),
+      expiresAtMs: nowMs + this.options.userRefreshIntervalMs,
+    }
+    this.derived.set(process, parts)
+    return parts
   }
 
   private processInfo(
@@ -265,11 +330,21 @@ function isExeWritable(process: ProcessEntry, uid: number, gid: number): boolean
   return (process.exeMode & WRITE_BITS.other) !== 0
 }
 
+/** Rendered capability sets; a host has few distinct ones, and BigInt loops are slow per event. */
+const capabilityCache = new Map<bigint, string>()
+const MAX_CACHED_CAPABILITY_SETS = 1024
+
 function capabilityNames(mask: bigint | null): string | null {
   if (mask === null) return null
+  const cached = capabilityCache.get(mask)
+  if (cached !== undefined) return cached
+
   const names: string[] = []
   CAPABILITIES.forEach((name, bit) => {
     if ((mask >> BigInt(bit)) & 1n) names.push(name)
   })
-  return names.join(' ')
+  const text = names.join(' ')
+  if (capabilityCache.size >= MAX_CACHED_CAPABILITY_SETS) capabilityCache.clear()
+  capabilityCache.set(mask, text)
+  return text
 }

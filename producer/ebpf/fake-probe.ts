@@ -18,6 +18,7 @@ export class FakeProbe implements Probe {
   openedWith: ProbeOptions | null = null
   isClosed = false
   private readonly queue: Uint8Array[] = []
+  private head = 0
 
   constructor(bootEpochNs = 1_700_000_000_000_000_000n) {
     this.bootEpochNs = bootEpochNs
@@ -40,8 +41,8 @@ export class FakeProbe implements Probe {
     if (this.isClosed) throw new Error('reading the probe failed: it is closed')
     let bytes = 0
     let records = 0
-    while (this.queue.length > 0 && bytes + this.queue[0].length <= buffer.length) {
-      const record = this.queue.shift() as Uint8Array
+    while (this.head < this.queue.length && bytes + this.queue[this.head].length <= buffer.length) {
+      const record = this.queue[this.head++]
       buffer.set(record, bytes)
       bytes += record.length
       records++
@@ -50,7 +51,8 @@ export class FakeProbe implements Probe {
   }
 
   stats(): ProbeStats {
-    const pendingBytes = this.queue.reduce((sum, record) => sum + record.length, 0)
+    const pending = this.queue.slice(this.head)
+    const pendingBytes = pending.reduce((sum, record) => sum + record.length, 0)
     return { ...this.counters, pendingBytes, ringBytes: 1 << 20 }
   }
 

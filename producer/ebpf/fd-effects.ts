@@ -121,11 +121,11 @@ export function applySyscallEffects(
     case 'accept4':
       return res < 0 ? null : storeSocket(process, res, parseBlobSocket(record, 6), true)
     case 'chdir':
-      if (res === 0 && formatted.paths.path !== undefined) process.cwd = formatted.paths.path
+      if (res === 0 && formatted.paths.path !== undefined) setCwd(process, formatted.paths.path)
       return null
     case 'fchdir': {
       const dir = lookup(argFd)
-      if (res === 0 && dir !== null) process.cwd = dir.name
+      if (res === 0 && dir !== null) setCwd(process, dir.name)
       return dir
     }
     case 'userfaultfd':
@@ -265,6 +265,11 @@ function socketEntry(
 function parseBlobSocket(record: SyscallRecord, index: number): SocketInfo | null {
   const blob = record.blobs[index]
   return blob === null ? null : parseSocketInfo(blob)
+}
+
+function setCwd(process: ProcessEntry, cwd: string): void {
+  process.cwd = cwd
+  process.revision++
 }
 
 function store(process: ProcessEntry, fd: number, entry: FdEntry): FileDescriptorInfo {

@@ -189,7 +189,8 @@ function toInt32IfFd(param: SyscallParam, value: number): number {
 
 /** File descriptors and ids are C ints: the upper half of the register is not part of them. */
 export function toInt32(value: number): number {
-  return Number(BigInt.asIntN(32, BigInt(Math.trunc(value))))
+  // ToInt32 keeps the low 32 bits exactly for every integer a double holds without loss.
+  return value | 0
 }
 
 function readU64(blob: Uint8Array | null): number {

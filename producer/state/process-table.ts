@@ -39,6 +39,8 @@ export interface ProcessEntry {
   fds: FdTable
   /** True when built from nothing because /proc had no entry: fields then read as unknown. */
   isPlaceholder: boolean
+  /** Bumped on every change of the fields above, so derived event parts can be cached. */
+  revision: number
 }
 
 export interface ProcessTableOptions {
@@ -106,6 +108,7 @@ export class ProcessTable {
       startNs: this.options.bootEpochNs + record.childStartNs,
       fds: parent.fds.clone(),
       isPlaceholder: parent.isPlaceholder,
+      revision: 0,
     }
     this.insert(child)
     return child
@@ -141,6 +144,7 @@ export class ProcessTable {
     entry.exeGid = record.exeGid
     entry.isExeFromMemfd = record.isExeFromMemfd
     entry.isPlaceholder = false
+    entry.revision++
     if (record.cgroup !== null) entry.container = containerFromCgroupPath(record.cgroup)
 
     const container = entry.container?.fullId ?? null
@@ -162,6 +166,7 @@ export class ProcessTable {
     const entry = this.get(record.targetPid)
     if (entry.container?.fullId === container.fullId) return null
     entry.container = container
+    entry.revision++
     return entry
   }
 
@@ -216,6 +221,7 @@ export class ProcessTable {
       container: containerFromCgroupLines(snapshot.cgroups),
       fds: new FdTable(this.options.maxFdsPerProcess),
       isPlaceholder: false,
+      revision: 0,
     }
   }
 
