@@ -44,7 +44,7 @@ void read_byte_array(Napi::Env env, const Napi::Object& object, const char* name
   for (uint32_t i = 0; i < 6; i++) {
     Napi::Value item = array.Get(i);
     if (!item.IsNumber())
-      throw Napi::TypeError::New(env, std::string(name) + " holds a non-number");
+      throw Napi::TypeError::New(env, std::string(name) + " contains a value that is not a number");
     dst[i] = static_cast<uint8_t>(item.As<Napi::Number>().Uint32Value());
   }
 }

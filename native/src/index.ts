@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 
 import { PeregrineError } from '../../core/errors.js'
 
-/** How the probe reads one syscall argument at exit (enum pg_arg_kind in record.h). */
+/** Kinds of reads the probe makes for one syscall argument at exit (enum pg_arg_kind). */
 export const ArgKind = {
   value: 0,
   string: 1,
@@ -16,7 +16,7 @@ export const ArgKind = {
 } as const
 export type ArgKindValue = (typeof ArgKind)[keyof typeof ArgKind]
 
-/** What the probe reads about a syscall's return value (enum pg_res_kind in record.h). */
+/** Kinds of reads the probe makes about a syscall's return value (enum pg_res_kind). */
 export const ResKind = { value: 0, file: 1, socket: 2 } as const
 export type ResKindValue = (typeof ResKind)[keyof typeof ResKind]
 
@@ -44,7 +44,7 @@ export interface ProbeOptions {
   unifiedCgroup: boolean
 }
 
-/** Counters of the kernel side, summed over CPUs since the probe was opened. */
+/** Kernel-side counters, summed over CPUs since the probe was opened. */
 export interface ProbeStats {
   /** Records written to the ring. */
   emitted: number
@@ -52,7 +52,7 @@ export interface ProbeStats {
   ringFull: number
   /** Syscalls lost because too many threads were inside traced syscalls at once. */
   stashFull: number
-  /** Argument reads that failed; their records went out without that argument. */
+  /** Argument reads that failed. Their records went out without that argument. */
   readFailed: number
   /** Syscall exits whose entry was not seen, for syscalls already running at attach. */
   exitWithoutEnter: number
@@ -69,16 +69,16 @@ export interface BatchResult {
 }
 
 /**
- * An open probe. Every method runs synchronously on the calling thread and never blocks. The
- * interface is what EbpfSource needs, so tests can pass a fake in place of the kernel.
+ * An open probe. Every method runs synchronously on the calling thread and returns without
+ * waiting for the kernel. EbpfSource needs only this interface, so tests pass a fake.
  */
 export interface Probe {
   /** Wall-clock nanoseconds at boot; a record's boot-clock stamp plus this is epoch time. */
   readonly bootEpochNs: bigint
   /**
    * Copies whole records back to back into `buffer` until the ring is empty or the next record
-   * does not fit; records that do not fit stay in the ring. `buffer` must hold at least
-   * MAX_RECORD_BYTES. Throws SourceError-coded errors once closed.
+   * does not fit. A record that does not fit stays in the ring for the next call. `buffer` must
+   * have room for MAX_RECORD_BYTES. Throws an error with code PEREGRINE_SOURCE_FAILED once closed.
    */
   readBatch: (buffer: Uint8Array) => BatchResult
   stats: () => ProbeStats
@@ -107,9 +107,9 @@ const REASON_FILE = 'native/build/unavailable.txt'
 let loaded: { addon: NativeAddon } | { reason: string } | undefined
 
 /**
- * Tells whether the live probe can run in this process, and why not when it cannot: the addon
- * was not built (the reason recorded by the install script), the record layout differs, the
- * kernel has no BTF or the process lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).
+ * Tells whether the live probe can run in this process, and why not when it cannot. The reasons
+ * are: the addon was not built (with the install script's reason), its record layout differs,
+ * the kernel has no BTF, or the process lacks CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN).
  */
 export function probeAvailability(): ProbeAvailability {
   const result = loadAddon()

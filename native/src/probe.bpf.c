@@ -105,7 +105,7 @@ static __always_inline __u32 encode_kernel_dev(__u32 dev) {
 /*
  * Clamps a length from user or kernel memory to [0, max], then masks it with `mask` (a power of two
  * minus one, at least max) in an asm statement. Clang drops a plain C mask it can prove redundant,
- * and the verifier then sees an unbounded copy of the value as the size of a read.
+ * and the verifier then rejects the read because its size register has no upper bound.
  */
 static __always_inline __u64 clamp_len(long len, __u64 max, __u64 mask) {
   __u64 n = len <= 0 ? 0 : (__u64)len > max ? max : (__u64)len;

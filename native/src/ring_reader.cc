@@ -24,9 +24,10 @@ uint32_t round_up_to_8(uint32_t n) { return (n + 7) & ~7u; }
 
 }  // namespace
 
-// The kernel's mapping layout (kernel/bpf/ringbuf.c): one page holding the consumer position,
-// which the consumer writes; then one page holding the producer position followed by the data
-// area mapped twice in a row, so a record that wraps around the end reads as one piece.
+// The kernel's mapping layout (kernel/bpf/ringbuf.c) starts with one page holding the consumer
+// position, which the consumer writes. Next comes one page holding the producer position, and
+// then the data area mapped twice in a row, so a record that wraps around the end reads as one
+// piece.
 RingReader::RingReader(int map_fd, size_t ring_bytes)
     : page_bytes_(static_cast<size_t>(sysconf(_SC_PAGESIZE))), ring_bytes_(ring_bytes) {
   consumer_page_ = mmap(nullptr, page_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);

@@ -23,7 +23,7 @@ class RingReader {
   RingReader& operator=(const RingReader&) = delete;
 
   // Copies whole records, back to back, into dst until the ring is empty or the next record does
-  // not fit in `capacity` bytes. Never blocks.
+  // not fit in `capacity` bytes. It makes no syscall and does not wait for the kernel.
   BatchResult read(uint8_t* dst, size_t capacity);
 
   // Bytes the kernel has written and this reader has not consumed yet.

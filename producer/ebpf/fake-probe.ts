@@ -172,12 +172,12 @@ export function encodeCgroup(header: HeaderFields, targetPid: number, path: stri
   return record
 }
 
-/** A NUL-terminated string blob, as the probe reads user strings. */
+/** Encodes a NUL-terminated string blob, as the probe reads user strings. */
 export function stringBlob(text: string): Uint8Array {
   return utf8(`${text}\0`)
 }
 
-/** A pg_file_info blob. */
+/** Encodes a pg_file_info blob. */
 export function fileInfoBlob(ino: number, mode: number, isCreated = false): Uint8Array {
   const blob = new Uint8Array(16)
   const view = new DataView(blob.buffer)
@@ -188,7 +188,7 @@ export function fileInfoBlob(ino: number, mode: number, isCreated = false): Uint
   return blob
 }
 
-/** A pg_socket_info blob of a TCP/IPv4 socket. */
+/** Encodes the pg_socket_info blob of a TCP/IPv4 socket. */
 export function ipv4SocketBlob(local: [string, number], remote: [string, number]): Uint8Array {
   const blob = new Uint8Array(48)
   const view = new DataView(blob.buffer)
@@ -202,7 +202,7 @@ export function ipv4SocketBlob(local: [string, number], remote: [string, number]
   return blob
 }
 
-/** A struct sockaddr_in blob. */
+/** Encodes a struct sockaddr_in blob. */
 export function ipv4SockaddrBlob(address: string, port: number): Uint8Array {
   const blob = new Uint8Array(16)
   const view = new DataView(blob.buffer)

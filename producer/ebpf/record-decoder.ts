@@ -3,7 +3,7 @@ export interface RecordHeader {
   /** CLOCK_BOOTTIME nanoseconds. */
   tsNs: bigint
   cpu: number
-  /** Thread group id (the process id user space sees). */
+  /** Thread group id, which user space calls the process id. */
   pid: number
   tid: number
   /** Effective user and group ids. */

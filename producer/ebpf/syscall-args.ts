@@ -160,7 +160,7 @@ export function resolvePath(path: string, dirFd: number | null, context: ArgCont
   return posix.resolve(base, path)
 }
 
-/** The directory descriptor argument right before a path argument, as in openat(dirfd, name). */
+/** Returns the directory descriptor argument right before a path, as in openat(dirfd, name). */
 function dirFdBefore(
   definition: SyscallDefinition,
   index: number,
@@ -189,7 +189,7 @@ function toInt32IfFd(param: SyscallParam, value: number): number {
 
 /** File descriptors and ids are C ints: the upper half of the register is not part of them. */
 export function toInt32(value: number): number {
-  // ToInt32 keeps the low 32 bits exactly for every integer a double holds without loss.
+  // ToInt32 keeps the low 32 bits exactly for every integer a double represents without loss.
   return value | 0
 }
 

@@ -1,10 +1,7 @@
 import { ArgKind, ResKind, SpecFlag } from '../../native/src/index.js'
 import type { ArgKindValue, ResKindValue, SyscallSpec } from '../../native/src/index.js'
 
-/**
- * How an argument is rendered into `args`, and which state change it feeds:
- * fd and path values, sockets, flags, ids and enumerations.
- */
+/** Rendering of an argument into `args`: fd and path values, sockets, flags, ids, enumerations. */
 export type ArgFormat =
   | 'dec'
   | 'hex'
@@ -57,6 +54,13 @@ const KIND_OF_FORMAT: Partial<Record<ArgFormat, ArgKindValue>> = {
   string: ArgKind.string,
   socketFd: ArgKind.socket,
   fdPair: ArgKind.u64At,
+}
+
+const RES_KINDS = {
+  value: ResKind.value,
+  fd: ResKind.value,
+  file: ResKind.file,
+  socket: ResKind.socket,
 }
 
 const DEFINITIONS: SyscallDefinition[] = [
@@ -193,7 +197,7 @@ function define(
     nr,
     params: shorthand.map(parseParam),
     resName: res === 'value' ? 'res' : 'fd',
-    resKind: res === 'file' ? ResKind.file : res === 'socket' ? ResKind.socket : ResKind.value,
+    resKind: RES_KINDS[res],
     flags: options.noReadOnSuccess === true ? SpecFlag.noReadOnSuccess : 0,
   }
 }

@@ -1,6 +1,6 @@
 import type { ProcReader, ProcSnapshot } from './proc-reader.js'
 
-/** A ProcReader over snapshots held in memory, for tests that run without /proc. */
+/** Creates a ProcReader over in-memory snapshots, for tests that run without /proc. */
 export function fakeProcReader(
   snapshots: Array<Partial<ProcSnapshot> & { pid: number }>,
   fdTargets: Record<string, string> = {},

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
-/** What /proc tells about one process, for processes that started before the probe. */
+/** Facts /proc gives about one process, for processes that started before the probe. */
 export interface ProcSnapshot {
   pid: number
   ppid: number

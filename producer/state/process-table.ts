@@ -6,7 +6,7 @@ import type { CgroupRecord, ExecRecord, ExitRecord, ForkRecord } from '../ebpf/r
 import type { ContainerRef } from './container-id.js'
 import type { ProcReader, ProcSnapshot } from './proc-reader.js'
 
-/** What the producer knows about one process (thread group). */
+/** State of one process (thread group) as the producer tracks it. */
 export interface ProcessEntry {
   pid: number
   ppid: number
