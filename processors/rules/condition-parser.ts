@@ -385,7 +385,7 @@ class ConditionParser {
     this.skipBlanks()
     if (!this.text.startsWith(word, this.pos)) return false
     const next = this.text[this.pos + word.length] ?? ''
-    if (next !== '(' && !BLANK.test(next)) return false
+    if (next !== '' && next !== '(' && !BLANK.test(next)) return false
     this.pos += word.length
     this.lastToken = word
     return true

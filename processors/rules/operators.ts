@@ -3,7 +3,7 @@ import type { Quantifier } from './condition-ast.js'
 import type { FieldAccessor, FieldScalar, FieldType, FieldValue } from './field-table.js'
 import { compileGlob } from './glob.js'
 import { isInNetwork, isSameAddress, parseIpAddress, parseIpNetwork } from './ip-address.js'
-import { compileSafeRegex } from './safe-regex.js'
+import { compileLinearRegex, RegexSyntaxError } from './linear-regex.js'
 
 export type Predicate = (event: SyscallEvent) => boolean
 type ScalarTest = (value: FieldScalar) => boolean
@@ -162,8 +162,7 @@ function stringMatchTest(operator: string, constant: string): ScalarTest {
       return (scalar) => matches(scalarText(scalar))
     }
     case 'regex': {
-      const matches = compileSafeRegex(constant)
-      if (typeof matches === 'string') throw new CheckError(matches)
+      const matches = compileRegexOrFail(constant)
       return (scalar) => matches(scalarText(scalar))
     }
     case 'bcontains':
@@ -334,6 +333,15 @@ function parseBooleanOrFail(text: string, field: string): boolean {
   if (text === 'true') return true
   if (text === 'false') return false
   throw new CheckError(`'${text}' is not true or false for field '${field}'`)
+}
+
+function compileRegexOrFail(pattern: string): (text: string) => boolean {
+  try {
+    return compileLinearRegex(pattern)
+  } catch (error) {
+    if (!(error instanceof RegexSyntaxError)) throw error
+    throw new CheckError(`invalid regex '${pattern}': ${error.message}`)
+  }
 }
 
 function parseHexOrFail(text: string): Buffer {
