@@ -268,6 +268,7 @@ describe('append and override', () => {
       tags: ['z'],
       source: 'syscall',
       enabled: false,
+      eventTypes: ['open'],
     })
   })
 

@@ -1,6 +1,7 @@
 import { RuleError } from '../../core/errors.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import { hasEventType } from './event-type-set.js'
+import type { EventTypeSet } from './event-type-set.js'
 import type { LoadProblem, LoadWarningCode } from './load-problem.js'
 import type { OutputFieldValue } from './output-format.js'
 import type { CompiledRule } from './rule-compiler.js'
@@ -25,6 +26,8 @@ export interface RuleInfo {
   tags: string[]
   source: string
   enabled: boolean
+  /** Event types the rule can match, sorted; null when it can match any type. */
+  eventTypes: string[] | null
 }
 
 export type RuleMatching = 'first' | 'all'
@@ -49,12 +52,13 @@ export class RuleSet {
   ) {
     this.compiled = compiled
     this.warnings = warnings
-    this.rules = compiled.map(({ definition }) => ({
+    this.rules = compiled.map(({ definition, eventTypes }) => ({
       name: definition.name,
       priority: definition.priority,
       tags: sortedTags(definition.tags),
       source: definition.source,
       enabled: definition.enabled,
+      eventTypes: eventTypeList(eventTypes),
     }))
   }
 
@@ -71,6 +75,21 @@ export class RuleSet {
       if (this.ruleMatching === 'first') break
     }
     return matches
+  }
+
+  /**
+   * Returns the event types the enabled rules can match, sorted, so a probe can filter in the
+   * kernel; null when some enabled rule can match any type.
+   */
+  eventTypes(): string[] | null {
+    const types = new Set<string>()
+    for (const rule of this.compiled) {
+      if (!rule.definition.enabled) continue
+      const list = eventTypeList(rule.eventTypes)
+      if (list === null) return null
+      for (const type of list) types.add(type)
+    }
+    return [...types].sort()
   }
 
   private matches(rule: CompiledRule, event: SyscallEvent): boolean {
@@ -109,6 +128,10 @@ export class RuleSet {
       this.candidatesByType.set(type, candidates)
     return candidates
   }
+}
+
+function eventTypeList(set: EventTypeSet): string[] | null {
+  return set.isComplement ? null : [...set.names].sort()
 }
 
 function sortedTags(tags: string[]): string[] {
