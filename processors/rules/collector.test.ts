@@ -139,7 +139,7 @@ describe('rules file items', () => {
     assert.equal(ruleSet.evaluate(catOpen)[0].output, 'redefined cat')
   })
 
-  it('sets the enabled flag with an enable-only item and warns that it is deprecated', () => {
+  it('applies a deprecated enable-only item', () => {
     const ruleSet = loadRulesText(`${BASE_RULE}\n- rule: Cat open\n  enabled: false\n`)
 
     assert.equal(ruleSet.rules[0].enabled, false)
@@ -403,7 +403,7 @@ ${exceptions}`
     assert.equal(match, undefined)
   })
 
-  it('accept a list name or a YAML list as value of a list operator', () => {
+  it('accept list names and YAML lists', () => {
     const event = syscallEvent({ type: 'open', proc: { args: ['/dev/null'] } })
     const byName = loadRulesText(
       ruleWith(`    - name: by_list

@@ -17,8 +17,8 @@ const EVENT_TYPE_OPERATORS = new Set(['=', '==', '!=', 'in', 'intersects'])
 
 /**
  * Compiles a macro-free condition tree into one predicate made of closures, so evaluating an
- * event runs no interpreter over the tree. Throws CheckError (UnknownFieldError for an unknown
- * field); reports deprecated fields and `<NA>` comparisons through `warn`.
+ * event runs no interpreter over the tree. Throws CheckError, or UnknownFieldError for an unknown
+ * field. Deprecated fields and `<NA>` comparisons are reported through `warn`.
  */
 export function compileCondition(node: ConditionNode, warn: CompileWarning): Predicate {
   switch (node.kind) {

@@ -88,7 +88,7 @@ export function parseCondition(text: string): ConditionNode {
 /**
  * Parses one output token operand starting at `start` (just after `%` and any width): a field
  * with its optional argument, or a transformer. Returns undefined when no identifier starts
- * there; the name is returned alone when it has no dot, so the caller can report it.
+ * there. A name without a dot is returned alone, so the caller can report it.
  */
 export function parseOutputOperand(
   text: string,

@@ -1,7 +1,7 @@
 import type { ConditionNode } from './condition-ast.js'
 
 /**
- * A set of event type names that may be infinite: with `isComplement` it holds every type except
+ * Set of event type names that may be infinite. With `isComplement` it contains every type except
  * `names`, so "all types" is the complement of the empty set.
  */
 export interface EventTypeSet {
@@ -14,8 +14,8 @@ const EQUALITY_OPERATORS = new Set(['=', '==', 'in', 'intersects'])
 
 /**
  * Returns the event types for which a macro-free condition can be true. Each node is read as two
- * sets, the types where it can be true and those where it can be false, so `not` swaps them and
- * the result stays correct under negation: a check that does not test evt.type can be true or
+ * sets: the types where it can be true and the types where it can be false. `not` swaps them, so
+ * the result stays correct under negation. A check that does not test evt.type can be true or
  * false for every type.
  */
 export function conditionEventTypes(node: ConditionNode): EventTypeSet {

@@ -23,8 +23,8 @@ export function argumentField(
 }
 
 /**
- * Defines a field that this engine knows but cannot compute, because SyscallEvent does not carry
- * the data: it loads, and its value is always missing.
+ * Defines a field that this engine accepts but cannot compute, because SyscallEvent does not carry
+ * the data. Rules that use it load, and its value is always missing.
  */
 export function unavailableField(name: string, type: FieldType): FieldDefinition {
   return simpleField(name, type, () => undefined)

@@ -66,7 +66,7 @@ function present(values: (string | number | null)[]): FieldValue {
   return values.filter((value): value is string | number => value !== null)
 }
 
-/** The directory of a file's path; for a directory descriptor, the directory itself. */
+/** Returns the directory of a file's path, or the path itself for a directory descriptor. */
 function directoryOf(fd: FileDescriptorInfo): FieldValue {
   if (!FILE_TYPES.has(fd.type)) return undefined
   if (fd.type === 'directory') return fd.name
@@ -81,8 +81,8 @@ function fileNameOf(fd: FileDescriptorInfo): FieldValue {
 }
 
 /**
- * The path as the process passed it, before it was made absolute. SyscallEvent carries it only
- * as the raw `name` or `path` parameter of the call that opened the descriptor.
+ * Returns the path as the process passed it, before it was made absolute. SyscallEvent carries it
+ * only as the raw `name` or `path` parameter of the call that opened the descriptor.
  */
 function rawName(fd: FileDescriptorInfo, event: SyscallEvent): FieldValue {
   if (!FILE_TYPES.has(fd.type)) return fd.name
@@ -92,7 +92,7 @@ function rawName(fd: FileDescriptorInfo, event: SyscallEvent): FieldValue {
 
 /**
  * NOTE: SyscallEvent has no connected flag, so an IP socket counts as connected when it has a
- * server address and port; an unconnected UDP socket with a remembered peer reads as connected.
+ * server address and port. An unconnected UDP socket with a remembered peer reads as connected.
  */
 function isConnected(fd: FileDescriptorInfo): FieldValue {
   if (!IP_TYPES.has(fd.type)) return false

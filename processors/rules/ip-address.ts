@@ -52,7 +52,9 @@ function ipv6Value(text: string): bigint {
   const embeddedV4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(body)
   if (embeddedV4 !== null) {
     const v4 = ipv4Value(embeddedV4[1])
-    body = `${body.slice(0, -embeddedV4[1].length)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`
+    const high = (v4 >> 16n).toString(16)
+    const low = (v4 & 0xffffn).toString(16)
+    body = `${body.slice(0, -embeddedV4[1].length)}${high}:${low}`
   }
   const [head, tail] = body.split('::')
   const headGroups = head === '' ? [] : head.split(':')

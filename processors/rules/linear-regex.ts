@@ -171,7 +171,8 @@ class RegexParser {
     const match = /^\{(\d+)(,(\d*))?\}/.exec(this.pattern.slice(this.pos))
     if (match === null) return undefined
     const min = Number(match[1])
-    const max = match[2] === undefined ? min : match[3] === '' ? Infinity : Number(match[3])
+    let max = min
+    if (match[2] !== undefined) max = match[3] === '' ? Infinity : Number(match[3])
     if (min > MAX_REGEX_REPEAT || (max !== Infinity && max > MAX_REGEX_REPEAT)) {
       throw this.error(`repeat counts above ${MAX_REGEX_REPEAT} are not supported`)
     }

@@ -87,5 +87,6 @@ export class LoadReport {
 /** Formats a problem as `file:line:column: CODE: item 'name': message`. */
 export function formatProblem(problem: LoadProblem): string {
   const item = problem.item === undefined ? '' : ` ${problem.itemType ?? 'item'} '${problem.item}':`
-  return `${problem.file}:${problem.line}:${problem.column}: ${problem.code}:${item} ${problem.message}`
+  const where = `${problem.file}:${problem.line}:${problem.column}`
+  return `${where}: ${problem.code}:${item} ${problem.message}`
 }

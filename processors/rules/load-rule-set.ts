@@ -30,7 +30,7 @@ const DEFAULT_SOURCES = ['syscall']
 
 /**
  * Loads rules files and folders, in order, into one compiled RuleSet with Falco's semantics.
- * Throws RuleError listing every load error with its file, line, column, code and item; the
+ * Throws RuleError listing every load error with its file, line, column, code and item. The
  * error's context carries them as `errors`, with the `warnings`.
  */
 export function loadRuleSet(paths: string[], options: LoadRuleSetOptions = {}): RuleSet {

@@ -21,8 +21,8 @@ export class MacroResolutionError extends Error {
 
 /**
  * Replaces macro references by the macros' trees, recursively. A reference made from a macro
- * sees only macros whose first definition precedes that macro's last definition
- * (`visibilityLimit`); rules pass Infinity and see every macro. Adds each resolved name to
+ * can use only macros whose first definition precedes that macro's last definition
+ * (`visibilityLimit`). Rules pass Infinity and can use every macro. Adds each resolved name to
  * `used`. Throws MacroResolutionError.
  */
 export function expandMacros(

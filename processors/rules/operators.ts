@@ -51,7 +51,7 @@ export class CheckError extends Error {}
 
 /**
  * Builds the predicate of one check. A missing value makes every comparison false, `!=`
- * included; a multi-valued field matches when any of its values matches. Throws CheckError.
+ * included. A multi-valued field matches when any of its values matches. Throws CheckError.
  */
 export function buildCheck(
   left: CheckOperand,
@@ -309,7 +309,8 @@ function compareNumeric(left: Numeric, right: Numeric): number {
   if (typeof left === 'number' && typeof right === 'number') return Math.sign(left - right)
   if (Number.isInteger(Number(left)) && Number.isInteger(Number(right))) {
     const difference = BigInt(left) - BigInt(right)
-    return difference === 0n ? 0 : difference < 0n ? -1 : 1
+    if (difference === 0n) return 0
+    return difference < 0n ? -1 : 1
   }
   return Math.sign(Number(left) - Number(right))
 }

@@ -6,13 +6,13 @@ import type { YamlItem } from './yaml-source.js'
 
 /**
  * Version of Falco's rule engine whose language this engine implements, compared with
- * `required_engine_version`. Falco 0.44 reports 0.62.0; the items this engine lacks are listed in
- * the processor's README.
+ * `required_engine_version`. Falco 0.44 reports 0.62.0. The parts of the language this engine
+ * lacks are listed under "Known limitations" in this folder's README.
  */
 export const ENGINE_VERSION = '0.62.0'
 
 /**
- * Plugins whose fields this engine provides itself, with the version it stands in for. The
+ * Plugins whose fields this engine provides itself, with the plugin version it replaces. The
  * container plugin's container.* and k8s.* fields are read from SyscallEvent.container.
  */
 export const BUILT_IN_PLUGINS: Readonly<Record<string, string>> = { container: '0.4.0' }

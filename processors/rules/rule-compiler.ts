@@ -38,7 +38,7 @@ const SKIPPED = Symbol('skipped')
 /**
  * Compiles the collected rules in load order: exceptions, list substitution, parsing, macro
  * expansion, field resolution, event-type indexing and the output format. Every failure goes to
- * the report; the rules that compiled are returned.
+ * the report, and the rules that compiled are returned.
  */
 export function compileRules(
   collector: RuleCollector,
@@ -182,7 +182,7 @@ class RuleCompiler {
         'rule',
       )
     } else if (error instanceof MacroResolutionError) {
-      // A broken macro was reported where it is defined; the rule adds nothing new.
+      // A broken macro was already reported where it is defined, so the rule adds nothing new.
       if (error.reason !== 'broken') {
         this.error('LOAD_ERR_VALIDATE', error.message, rule.conditionPosition, rule.name, 'rule')
       }

@@ -233,7 +233,8 @@ function readException(entry: Node, item: YamlItem): ExceptionItem {
   if (values !== undefined) {
     exception.hasValues = true
     const tree = readValueTree(values.value, item)
-    exception.values = typeof tree === 'string' ? (tree === '' ? [] : [tree]) : tree
+    if (Array.isArray(tree)) exception.values = tree
+    else if (tree !== '') exception.values = [tree]
   }
   return exception
 }

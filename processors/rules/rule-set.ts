@@ -79,7 +79,7 @@ export class RuleSet {
 
   /**
    * Returns the event types the enabled rules can match, sorted, so a probe can filter in the
-   * kernel; null when some enabled rule can match any type.
+   * kernel, or null when some enabled rule can match any type.
    */
   eventTypes(): string[] | null {
     const types = new Set<string>()

@@ -34,7 +34,7 @@ export function compileTransformer(
   }
   if (name === 'join') return compileJoin(args, text, compileOperand)
   if (name === 'concat') return compileConcat(args, text, compileOperand)
-  // TODO: getopt(args, optstring) is not implemented; a rule that uses it fails to load.
+  // TODO: getopt(args, optstring) is not implemented, so a rule that uses it fails to load.
   throw new CheckError(`transformer '${name}' is not supported by this engine`)
 }
 
