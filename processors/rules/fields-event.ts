@@ -17,7 +17,7 @@ export const EVENT_FIELDS: FieldDefinition[] = [
   simpleField('evt.source', 'string', (event) => event.source),
   simpleField('evt.hostname', 'string', (event) => event.hostname),
   simpleField('evt.cpu', 'number', (event) => int64(event.cpu)),
-  simpleField('evt.category', 'string', (event) => eventCategory(event.type)),
+  simpleField('evt.category', 'string', (event) => eventCategory(event.type, event.fd?.type)),
   // Falco 0.42 and later see exit events only, so the direction is always '<'.
   simpleField('evt.dir', 'string', () => '<', { isDeprecated: true }),
   simpleField('evt.latency', 'number', () => 0, { isDeprecated: true }),
