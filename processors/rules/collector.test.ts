@@ -565,3 +565,34 @@ describe('macros', () => {
     )
   })
 })
+
+describe('YAML aliases', () => {
+  it('resolve anchored values', () => {
+    const ruleSet = loadRulesText(`
+- list: cats
+  items: &names [cat, kitten]
+- list: more_cats
+  items: *names
+- rule: R
+  desc: d
+  condition: evt.type = open and proc.name in (more_cats)
+  output: o
+  priority: INFO
+`)
+
+    assert.equal(ruleSet.evaluate(catOpen)[0]?.rule, 'R')
+  })
+
+  it('reject exponential alias expansion', () => {
+    const levels = ['- list: l0\n  items: &a0 [x, x, x, x, x, x, x, x, x, x]']
+    for (let i = 1; i < 10; i++) {
+      const refs = Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')
+      levels.push(`- list: l${i}\n  items: &a${i} [${refs}]`)
+    }
+
+    const errors = errorsOf(levels.join('\n'))
+
+    assert.equal(errors[0].code, 'LOAD_ERR_YAML_PARSE')
+    assert.match(errors[0].message, /aliases expand to more than/)
+  })
+})

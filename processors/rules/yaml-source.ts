@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml'
-import type { Node, Pair, YAMLMap } from 'yaml'
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml'
+import type { Document, Node, Pair, YAMLMap } from 'yaml'
 import { ItemProblem } from './load-problem.js'
 import type { LoadReport, SourcePosition } from './load-problem.js'
 
@@ -13,6 +13,9 @@ export interface YamlItem {
 }
 
 const RULES_FILE_PATTERN = /\.ya?ml$/
+
+/** Nodes copied by alias expansion past which a document is rejected ("billion laughs" input). */
+export const MAX_YAML_ALIAS_NODES = 100000
 
 /**
  * Expands files and folders into rules files, in order: a folder contributes its `.yaml` and
@@ -76,6 +79,11 @@ export function parseRulesText(file: string, text: string, report: LoadReport): 
 
   const items: YamlItem[] = []
   for (const document of docList) {
+    if (!expandAliases(document)) {
+      const message = `YAML aliases expand to more than ${MAX_YAML_ALIAS_NODES} nodes`
+      report.error({ file, line: 1, column: 1, code: 'LOAD_ERR_YAML_PARSE', message })
+      return []
+    }
     const contents = document.contents
     if (contents === null || (isScalar(contents) && contents.value === null)) continue
     if (!isSeq(contents)) {
@@ -146,6 +154,38 @@ export function scalarList(node: Node | null | undefined, what: string, item: Ya
     throw new ItemProblem('LOAD_ERR_YAML_VALIDATE', message, item.locate(node))
   }
   return (node.items as Node[]).map((element) => scalarText(element, what, item))
+}
+
+/**
+ * Replaces each alias (`*name`) by a copy of its anchored node, so items read them like any
+ * value. Returns false when the copies would exceed MAX_YAML_ALIAS_NODES nodes in total.
+ */
+function expandAliases(document: Document): boolean {
+  let copiedNodes = 0
+  let isWithinLimit = true
+  visit(document, {
+    Alias(_, alias) {
+      const target = alias.resolve(document)
+      if (target === undefined) return undefined
+      copiedNodes += countNodes(target, MAX_YAML_ALIAS_NODES - copiedNodes + 1)
+      if (copiedNodes > MAX_YAML_ALIAS_NODES) {
+        isWithinLimit = false
+        return visit.BREAK
+      }
+      return target.clone() as Node
+    },
+  })
+  return isWithinLimit
+}
+
+/** Counts the nodes of a tree, stopping once the count reaches `limit`. */
+function countNodes(root: Node, limit: number): number {
+  let count = 0
+  visit(root, () => {
+    count++
+    return count >= limit ? visit.BREAK : undefined
+  })
+  return count
 }
 
 function fileStart(file: string): SourcePosition {
