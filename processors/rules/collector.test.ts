@@ -596,3 +596,74 @@ describe('YAML aliases', () => {
     assert.match(errors[0].message, /aliases expand to more than/)
   })
 })
+
+describe('hostile rules files', () => {
+  it('load a macro used many times quickly', () => {
+    const macros = ['- macro: m0\n  condition: proc.name = cat']
+    for (let i = 1; i <= 30; i++) {
+      macros.push(
+        `- macro: m${i}\n  condition: (m${i - 1} or m${i - 1}) and (m${i - 1} or fd.num > 0)`,
+      )
+    }
+    const text = `${macros.join('\n')}
+- rule: R
+  desc: d
+  condition: evt.type = open and proc.name = dog and m30
+  output: o
+  priority: INFO
+`
+    const started = Date.now()
+
+    const ruleSet = loadRulesText(text)
+
+    assert.equal(ruleSet.evaluate(catOpen).length, 0)
+    assert.ok(Date.now() - started < 5000)
+  })
+
+  it('reject macros that nest too deeply once expanded', () => {
+    const macros = ['- macro: m0\n  condition: proc.name = cat']
+    for (let i = 1; i <= 30; i++) {
+      const wrapped = `${'not ('.repeat(100)}m${i - 1}${')'.repeat(100)}`
+      macros.push(`- macro: m${i}\n  condition: ${wrapped}`)
+    }
+    const text = `${macros.join('\n')}
+- rule: R
+  desc: d
+  condition: evt.type = open and m30
+  output: o
+  priority: INFO
+`
+
+    const errors = errorsOf(text)
+
+    assert.ok(errors.some((error) => /nests deeper than 2000 levels/.test(error.message)))
+  })
+
+  it('load files with invalid UTF-8 and control bytes', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('- rule: "bad \\x01 bytes"\n  desc: "'),
+      Buffer.from([0xff, 0xfe, 0xc3]),
+      Buffer.from('"\n  condition: evt.type = open and proc.name = "\\x00\\xff"\n'),
+      Buffer.from('  output: "name=%proc.name"\n  priority: INFO\n'),
+    ])
+    const path = writeRulesFile('')
+    writeFileSync(path, bytes)
+
+    const ruleSet = loadRuleSet([path])
+
+    assert.equal(ruleSet.rules[0].name, 'bad \u0001 bytes')
+    assert.equal(
+      ruleSet.evaluate(syscallEvent({ type: 'open', proc: { name: '\u0000\u00ff' } })).length,
+      1,
+    )
+  })
+
+  it('keep a NUL byte inside a YAML value', () => {
+    const path = writeRulesFile('')
+    writeFileSync(path, Buffer.from('- list: a\n  items: [x\u0000y]\n'))
+
+    const ruleSet = loadRuleSet([path])
+
+    assert.equal(ruleSet.warnings[0].code, 'LOAD_UNUSED_LIST')
+  })
+})

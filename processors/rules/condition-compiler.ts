@@ -18,18 +18,35 @@ const EVENT_TYPE_OPERATORS = new Set(['=', '==', '!=', 'in', 'intersects'])
 /**
  * Compiles a macro-free condition tree into one predicate made of closures, so evaluating an
  * event runs no interpreter over the tree. Throws CheckError, or UnknownFieldError for an unknown
- * field. Deprecated fields and `<NA>` comparisons are reported through `warn`.
+ * field. Deprecated fields and `<NA>` comparisons are reported through `warn`. Subtrees shared
+ * by macro expansion are compiled once, through `compiled`.
  */
-export function compileCondition(node: ConditionNode, warn: CompileWarning): Predicate {
+export function compileCondition(
+  node: ConditionNode,
+  warn: CompileWarning,
+  compiled: Map<ConditionNode, Predicate> = new Map(),
+): Predicate {
+  const known = compiled.get(node)
+  if (known !== undefined) return known
+  const predicate = compileNode(node, warn, compiled)
+  compiled.set(node, predicate)
+  return predicate
+}
+
+function compileNode(
+  node: ConditionNode,
+  warn: CompileWarning,
+  compiled: Map<ConditionNode, Predicate>,
+): Predicate {
   switch (node.kind) {
     case 'not': {
-      const child = compileCondition(node.child, warn)
+      const child = compileCondition(node.child, warn, compiled)
       return (event) => !child(event)
     }
     case 'and':
-      return compileAnd(node.children.map((child) => compileCondition(child, warn)))
+      return compileAnd(node.children.map((child) => compileCondition(child, warn, compiled)))
     case 'or':
-      return compileOr(node.children.map((child) => compileCondition(child, warn)))
+      return compileOr(node.children.map((child) => compileCondition(child, warn, compiled)))
     case 'check':
       return compileCheck(node, warn)
     case 'macro':

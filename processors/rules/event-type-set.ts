@@ -19,7 +19,7 @@ const EQUALITY_OPERATORS = new Set(['=', '==', 'in', 'intersects'])
  * false for every type.
  */
 export function conditionEventTypes(node: ConditionNode): EventTypeSet {
-  return possibleOutcomes(node).whenTrue
+  return possibleOutcomes(node, new Map()).whenTrue
 }
 
 /** Tells how many types a set holds; Infinity for a complement. */
@@ -37,15 +37,24 @@ interface Outcomes {
   whenFalse: EventTypeSet
 }
 
-function possibleOutcomes(node: ConditionNode): Outcomes {
+/** Computes the outcomes of a node once, even when macro expansion shares it. */
+function possibleOutcomes(node: ConditionNode, known: Map<ConditionNode, Outcomes>): Outcomes {
+  const cached = known.get(node)
+  if (cached !== undefined) return cached
+  const outcomes = nodeOutcomes(node, known)
+  known.set(node, outcomes)
+  return outcomes
+}
+
+function nodeOutcomes(node: ConditionNode, known: Map<ConditionNode, Outcomes>): Outcomes {
   switch (node.kind) {
     case 'not': {
-      const child = possibleOutcomes(node.child)
+      const child = possibleOutcomes(node.child, known)
       return { whenTrue: child.whenFalse, whenFalse: child.whenTrue }
     }
     case 'and':
     case 'or': {
-      const children = node.children.map(possibleOutcomes)
+      const children = node.children.map((child) => possibleOutcomes(child, known))
       const trues = children.map((child) => child.whenTrue)
       const falses = children.map((child) => child.whenFalse)
       if (node.kind === 'and') return { whenTrue: intersectAll(trues), whenFalse: uniteAll(falses) }

@@ -1,5 +1,11 @@
 import type { ConditionNode } from './condition-ast.js'
 
+/**
+ * Nesting depth of a condition after macro expansion past which it is rejected. Evaluation
+ * recurses once per level, so this bounds the stack a rule needs.
+ */
+export const MAX_EXPANDED_DEPTH = 2000
+
 /** A macro after parsing; `tree` is undefined when its condition did not parse. */
 export interface ParsedMacro {
   name: string
@@ -11,7 +17,7 @@ export interface ParsedMacro {
 /** A macro reference that cannot be resolved: undefined, looping, or broken itself. */
 export class MacroResolutionError extends Error {
   constructor(
-    readonly reason: 'undefined' | 'loop' | 'broken',
+    readonly reason: 'undefined' | 'loop' | 'broken' | 'depth',
     readonly macroName: string,
     message: string,
   ) {
@@ -31,37 +37,63 @@ export function expandMacros(
   visibilityLimit: number,
   used: Set<string>,
   stack: string[] = [],
+  cache: Map<string, ConditionNode> = new Map(),
+): ConditionNode {
+  const expanded = expandNode(node, { macros, used, cache }, visibilityLimit, stack)
+  if (stack.length <= 1 && treeDepth(expanded) > MAX_EXPANDED_DEPTH) {
+    const message = `condition nests deeper than ${MAX_EXPANDED_DEPTH} levels once macros are expanded`
+    throw new MacroResolutionError('depth', stack[0] ?? '', message)
+  }
+  return expanded
+}
+
+/**
+ * State shared by one expansion. `cache` maps a macro to its expanded tree, which depends only on
+ * the macro, so a macro used many times is expanded once and its tree is shared.
+ */
+interface Expansion {
+  macros: ReadonlyMap<string, ParsedMacro>
+  used: Set<string>
+  cache: Map<string, ConditionNode>
+}
+
+function expandNode(
+  node: ConditionNode,
+  expansion: Expansion,
+  visibilityLimit: number,
+  stack: string[],
 ): ConditionNode {
   switch (node.kind) {
     case 'check':
       return node
     case 'not':
-      return { kind: 'not', child: expandMacros(node.child, macros, visibilityLimit, used, stack) }
+      return { kind: 'not', child: expandNode(node.child, expansion, visibilityLimit, stack) }
     case 'and':
     case 'or':
       return {
         kind: node.kind,
         children: node.children.map((child) =>
-          expandMacros(child, macros, visibilityLimit, used, stack),
+          expandNode(child, expansion, visibilityLimit, stack),
         ),
       }
     case 'macro':
-      return expandReference(node.name, macros, visibilityLimit, used, stack)
+      return expandReference(node.name, expansion, visibilityLimit, stack)
   }
 }
 
 function expandReference(
   name: string,
-  macros: ReadonlyMap<string, ParsedMacro>,
+  expansion: Expansion,
   visibilityLimit: number,
-  used: Set<string>,
   stack: string[],
 ): ConditionNode {
-  const macro = macros.get(name)
+  const macro = expansion.macros.get(name)
   if (macro === undefined || macro.index >= visibilityLimit) {
     throw new MacroResolutionError('undefined', name, `Undefined macro '${name}' used in filter.`)
   }
-  used.add(name)
+  expansion.used.add(name)
+  const cached = expansion.cache.get(name)
+  if (cached !== undefined) return cached
   if (stack.includes(name)) {
     const cycle = [...stack.slice(stack.indexOf(name)), name].join(' -> ')
     throw new MacroResolutionError('loop', name, `reference loop in macro '${name}': ${cycle}`)
@@ -69,5 +101,31 @@ function expandReference(
   if (macro.tree === undefined) {
     throw new MacroResolutionError('broken', name, `macro '${name}' has an invalid condition`)
   }
-  return expandMacros(macro.tree, macros, macro.visibility, used, [...stack, name])
+  const expanded = expandNode(macro.tree, expansion, macro.visibility, [...stack, name])
+  expansion.cache.set(name, expanded)
+  return expanded
+}
+
+/** Returns the nesting depth of a tree whose subtrees may be shared, without recursion. */
+function treeDepth(root: ConditionNode): number {
+  const depths = new Map<ConditionNode, number>()
+  const pending: [ConditionNode, boolean][] = [[root, false]]
+  while (pending.length > 0) {
+    const [node, areChildrenDone] = pending.pop() as [ConditionNode, boolean]
+    if (depths.has(node)) continue
+    const children = childrenOf(node)
+    if (areChildrenDone) {
+      depths.set(node, 1 + Math.max(0, ...children.map((child) => depths.get(child) ?? 0)))
+      continue
+    }
+    pending.push([node, true])
+    for (const child of children) if (!depths.has(child)) pending.push([child, false])
+  }
+  return depths.get(root) ?? 0
+}
+
+function childrenOf(node: ConditionNode): ConditionNode[] {
+  if (node.kind === 'not') return [node.child]
+  if (node.kind === 'and' || node.kind === 'or') return node.children
+  return []
 }

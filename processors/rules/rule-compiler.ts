@@ -1,4 +1,5 @@
 import type { RuleCollector, RuleDefinition } from './collector.js'
+import type { ConditionNode } from './condition-ast.js'
 import { compileCondition, UnknownFieldError } from './condition-compiler.js'
 import type { CompileWarning } from './condition-compiler.js'
 import { ConditionSyntaxError, OPERATORS, parseCondition } from './condition-parser.js'
@@ -53,6 +54,7 @@ class RuleCompiler {
   private readonly usedMacros = new Set<string>()
   private readonly lists: ExpandedList[]
   private readonly macros = new Map<string, ParsedMacro>()
+  private readonly expandedMacros = new Map<string, ConditionNode>()
 
   constructor(
     private readonly collector: RuleCollector,
@@ -103,7 +105,15 @@ class RuleCompiler {
     for (const macro of this.macros.values()) {
       if (macro.tree === undefined) continue
       try {
-        expandMacros(macro.tree, this.macros, macro.visibility, this.usedMacros, [macro.name])
+        const { usedMacros, expandedMacros } = this
+        expandMacros(
+          macro.tree,
+          this.macros,
+          macro.visibility,
+          usedMacros,
+          [macro.name],
+          expandedMacros,
+        )
       } catch (error) {
         if (!(error instanceof MacroResolutionError)) throw error
         if (error.reason === 'broken') continue
@@ -154,7 +164,7 @@ class RuleCompiler {
     })
     const text = substituteLists(condition, this.lists, this.usedLists)
     const tree = parseCondition(text)
-    return expandMacros(tree, this.macros, Infinity, this.usedMacros)
+    return expandMacros(tree, this.macros, Infinity, this.usedMacros, [], this.expandedMacros)
   }
 
   private compileOutput(rule: RuleDefinition, warn: CompileWarning): OutputFormat {
