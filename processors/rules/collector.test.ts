@@ -667,3 +667,37 @@ describe('hostile rules files', () => {
     assert.equal(ruleSet.warnings[0].code, 'LOAD_UNUSED_LIST')
   })
 })
+
+describe('error positions', () => {
+  it('point at the failing token of a one-line condition', () => {
+    const [error] = errorsOf(`${BASE_RULE}- macro: broken\n  condition: proc.name = cat and (\n`)
+
+    assert.equal(error.item, 'broken')
+    assert.equal(error.line, 11)
+    assert.equal(error.column, 35)
+  })
+
+  it('follow folded multi-line conditions', () => {
+    const text = `- rule: R
+  desc: d
+  condition: >
+    evt.type = open
+    and proc.name in (cat, dog
+    and fd.num > 0
+  output: o
+  priority: INFO
+`
+
+    const [error] = errorsOf(text)
+
+    assert.equal(error.line, 6)
+    assert.equal(error.column, 5)
+  })
+
+  it('follow appended conditions into the appending item', () => {
+    const [error] = errorsOf(`${BASE_RULE}- rule: Cat open\n  append: true\n  condition: and = x\n`)
+
+    assert.equal(error.line, 12)
+    assert.equal(error.column, 18)
+  })
+})

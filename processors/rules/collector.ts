@@ -1,3 +1,5 @@
+import { joinLocators } from './condition-locator.js'
+import type { ConditionLocator } from './condition-locator.js'
 import { ItemProblem } from './load-problem.js'
 import type { LoadReport, SourcePosition } from './load-problem.js'
 import type { PriorityName } from './priority.js'
@@ -27,11 +29,13 @@ export interface ListDefinition extends Definition {
 export interface MacroDefinition extends Definition {
   condition: string
   conditionPosition: SourcePosition
+  conditionLocator?: ConditionLocator
 }
 
 export interface RuleDefinition extends Definition {
   condition: string
   conditionPosition: SourcePosition
+  conditionLocator?: ConditionLocator
   output: string
   outputPosition: SourcePosition
   desc: string
@@ -134,6 +138,13 @@ export class RuleCollector {
     if (parsed.append || parsed.override !== undefined) {
       if (previous === undefined) failMissingTarget(parsed)
       const isReplace = parsed.override?.get('condition') === 'replace'
+      previous.conditionLocator = isReplace
+        ? parsed.conditionLocator
+        : joinLocators(
+            previous.conditionLocator,
+            previous.condition.length,
+            parsed.conditionLocator,
+          )
       previous.condition = isReplace ? condition : `${previous.condition} ${condition}`
       previous.conditionPosition = conditionPosition
       previous.visibility = order
@@ -145,7 +156,8 @@ export class RuleCollector {
     }
     const index = previous?.index ?? order
     const definition = { name: parsed.name, position: parsed.position, index, visibility: order }
-    this.macros.set(parsed.name, { ...definition, condition, conditionPosition })
+    const { conditionLocator } = parsed
+    this.macros.set(parsed.name, { ...definition, condition, conditionPosition, conditionLocator })
   }
 
   private addRule(parsed: RuleFileItem, order: number): void {
@@ -169,6 +181,7 @@ export class RuleCollector {
       visibility: order,
       condition: parsed.condition ?? '',
       conditionPosition: parsed.positions.get('condition') ?? parsed.position,
+      conditionLocator: parsed.conditionLocator,
       output: (parsed.output ?? '').trim(),
       outputPosition: parsed.positions.get('output') ?? parsed.position,
       desc: parsed.desc ?? '',
@@ -191,6 +204,9 @@ export class RuleCollector {
     }
     if (previous === undefined) failMissingTarget(parsed)
     if (parsed.condition !== undefined) {
+      const { conditionLocator } = parsed
+      const length = previous.condition.length
+      previous.conditionLocator = joinLocators(previous.conditionLocator, length, conditionLocator)
       previous.condition = `${previous.condition} ${parsed.condition}`
       previous.conditionPosition = parsed.positions.get('condition') ?? parsed.position
     }
@@ -208,6 +224,10 @@ export class RuleCollector {
   }
 
   private appendRuleKey(rule: RuleDefinition, key: string, parsed: RuleFileItem): void {
+    if (key === 'condition') {
+      const length = rule.condition.length
+      rule.conditionLocator = joinLocators(rule.conditionLocator, length, parsed.conditionLocator)
+    }
     if (key === 'condition' || key === 'output' || key === 'desc') {
       rule[key] = `${rule[key]} ${parsed[key] ?? ''}`
       if (key !== 'desc') rule[`${key}Position`] = parsed.positions.get(key) ?? parsed.position
@@ -224,6 +244,7 @@ export class RuleCollector {
       case 'condition':
         rule.condition = parsed.condition ?? ''
         rule.conditionPosition = position
+        rule.conditionLocator = parsed.conditionLocator
         return
       case 'output':
         rule.output = (parsed.output ?? '').trim()

@@ -1,4 +1,4 @@
-import type { RuleCollector, RuleDefinition } from './collector.js'
+import type { MacroDefinition, RuleCollector, RuleDefinition } from './collector.js'
 import type { ConditionNode } from './condition-ast.js'
 import { compileCondition, UnknownFieldError } from './condition-compiler.js'
 import type { CompileWarning } from './condition-compiler.js'
@@ -90,13 +90,8 @@ class RuleCompiler {
         parsed.tree = parseCondition(text)
       } catch (error) {
         if (!(error instanceof ConditionSyntaxError)) throw error
-        this.error(
-          'LOAD_ERR_COMPILE_CONDITION',
-          error.message,
-          macro.conditionPosition,
-          macro.name,
-          'macro',
-        )
+        const position = locateSyntaxError(macro) ?? macro.conditionPosition
+        this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, macro.name, 'macro')
       }
     }
   }
@@ -183,7 +178,10 @@ class RuleCompiler {
     }
     if (error instanceof ItemProblem) {
       this.error(error.code, error.message, error.position ?? rule.position, rule.name, 'rule')
-    } else if (error instanceof ConditionSyntaxError || error instanceof CheckError) {
+    } else if (error instanceof ConditionSyntaxError) {
+      const position = locateSyntaxError(rule) ?? rule.conditionPosition
+      this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, rule.name, 'rule')
+    } else if (error instanceof CheckError) {
       this.error(
         'LOAD_ERR_COMPILE_CONDITION',
         error.message,
@@ -246,4 +244,20 @@ class RuleCompiler {
     if (duplicate) return
     this.report.warn({ ...rule.position, code, message, item: rule.name, itemType: 'rule' })
   }
+}
+
+/**
+ * Locates a syntax error in the condition as written. Errors that only list substitution or
+ * exceptions introduce have no place in the written text, so they return undefined.
+ */
+function locateSyntaxError(
+  definition: MacroDefinition | RuleDefinition,
+): SourcePosition | undefined {
+  try {
+    parseCondition(definition.condition)
+  } catch (error) {
+    if (error instanceof ConditionSyntaxError) return definition.conditionLocator?.(error.offset)
+    throw error
+  }
+  return undefined
 }

@@ -1,5 +1,7 @@
 import { isMap, isScalar, isSeq } from 'yaml'
 import type { Node, Pair } from 'yaml'
+import { scalarLocator } from './condition-locator.js'
+import type { ConditionLocator } from './condition-locator.js'
 import { ItemProblem } from './load-problem.js'
 import type { LoadReport, SourcePosition } from './load-problem.js'
 import { parsePriority } from './priority.js'
@@ -33,6 +35,7 @@ export interface RuleFileItem {
   override?: Map<string, OverrideMode>
   items?: string[]
   condition?: string
+  conditionLocator?: ConditionLocator
   output?: string
   desc?: string
   priority?: PriorityName
@@ -134,10 +137,13 @@ function readKey(parsed: RuleFileItem, key: string, value: Node | null, item: Ya
       parsed.items = scalarList(value, key, item)
       return
     case 'condition':
+      parsed.condition = scalarText(value, key, item)
+      parsed.conditionLocator = scalarLocator(value, item)
+      return
     case 'output':
     case 'desc':
     case 'source':
-      parsed[key] = scalarText(value, key, item)
+      parsed[key as 'output' | 'desc' | 'source'] = scalarText(value, key, item)
       return
     case 'priority':
       parsed.priority = readPriority(value, item)

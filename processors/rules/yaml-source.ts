@@ -9,7 +9,10 @@ import type { LoadReport, SourcePosition } from './load-problem.js'
 export interface YamlItem {
   map: YAMLMap
   file: string
+  /** Text of the whole file, which `locateOffset` offsets index. */
+  source: string
   locate: (node: Node | null | undefined) => SourcePosition
+  locateOffset: (offset: number) => SourcePosition
 }
 
 const RULES_FILE_PATTERN = /\.ya?ml$/
@@ -56,11 +59,11 @@ export function readRulesFile(file: string, report: LoadReport): string | undefi
 export function parseRulesText(file: string, text: string, report: LoadReport): YamlItem[] {
   const lineCounter = new LineCounter()
   const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false })
-  const locate = (node: Node | null | undefined): SourcePosition => {
-    const offset = node?.range?.[0] ?? 0
+  const locateOffset = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset)
     return { file, line, column: col }
   }
+  const locate = (node: Node | null | undefined) => locateOffset(node?.range?.[0] ?? 0)
   const docList = Array.isArray(documents) ? documents : []
   for (const document of docList) {
     const syntaxError = document.errors[0]
@@ -97,7 +100,7 @@ export function parseRulesText(file: string, text: string, report: LoadReport): 
         report.error({ ...locate(element as Node), code: 'LOAD_ERR_YAML_VALIDATE', message })
         return []
       }
-      items.push({ map: element, file, locate })
+      items.push({ map: element, file, source: text, locate, locateOffset })
     }
   }
   return items
