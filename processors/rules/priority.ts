@@ -1,0 +1,31 @@
+/** Falco's priority names, most severe first, as alerts print them. */
+export const PRIORITY_NAMES = [
+  'Emergency',
+  'Alert',
+  'Critical',
+  'Error',
+  'Warning',
+  'Notice',
+  'Informational',
+  'Debug',
+] as const
+
+export type PriorityName = (typeof PRIORITY_NAMES)[number]
+
+const PRIORITY_BY_LOWER_CASE = new Map<string, PriorityName>([
+  ...PRIORITY_NAMES.map((name) => [name.toLowerCase(), name] as [string, PriorityName]),
+  ['info', 'Informational'],
+])
+
+/**
+ * Returns the printable priority for a name in any letter case (`WARNING`, `warning`, `info`), or
+ * undefined when the name is not a Falco priority.
+ */
+export function parsePriority(text: string): PriorityName | undefined {
+  return PRIORITY_BY_LOWER_CASE.get(text.toLowerCase())
+}
+
+/** Returns the severity rank of a priority: 0 for Emergency up to 7 for Debug. */
+export function priorityRank(priority: PriorityName): number {
+  return PRIORITY_NAMES.indexOf(priority)
+}
