@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client'
 import { connectAdmin, createKafkaClient, ensureTopics } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
+import { retry } from '../core/retry.js'
 import { closeAll } from '../core/shutdown.js'
 import { KafkaError } from '../core/errors.js'
 import { startProcessor } from '../processors/main.js'
@@ -54,23 +55,52 @@ export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
     { groupId: sinkGroup, topic: config.topics.alerts },
   ])
 
-  const processor = await startProcessor({ config, logger, metricsRegistry, rules: run.rules, groupId: processorGroup })
+  const processor = await startProcessor({
+    config,
+    logger,
+    metricsRegistry,
+    rules: run.rules,
+    groupId: processorGroup,
+  })
   const destination = new StdoutSink({ stream: run.output, format: run.format })
-  const sink = await startSink({ config, logger, metricsRegistry, destination, groupId: sinkGroup }).catch(async (error: unknown) => {
+  const sink = await startSink({
+    config,
+    logger,
+    metricsRegistry,
+    destination,
+    groupId: sinkGroup,
+  }).catch(async (error: unknown) => {
     await processor.close()
     throw error
   })
 
   try {
-    const published = await runProducer({ config, logger, metricsRegistry, source: run.source, signal: run.signal })
-    await waitUntil(() => processor.stats().eventsConsumed >= published.eventsPublished, run, 'the processor to evaluate every event')
-    const alerts = Object.values(processor.stats().alertsByRule).reduce((sum, count) => sum + count, 0)
-    await waitUntil(() => sink.stats().consumed >= alerts, run, 'the stdout sink to print every alert')
+    const published = await runProducer({
+      config,
+      logger,
+      metricsRegistry,
+      source: run.source,
+      signal: run.signal,
+    })
+    await waitUntil(
+      () => processor.stats().eventsCompleted >= published.eventsPublished,
+      run,
+      'the processor to evaluate every event',
+    )
+    const alerts = Object.values(processor.stats().alertsByRule).reduce(
+      (sum, count) => sum + count,
+      0,
+    )
+    await waitUntil(
+      () => sink.stats().consumed >= alerts,
+      run,
+      'the stdout sink to print every alert',
+    )
     const processed = processor.stats()
     return {
       source: run.source.name,
       published,
-      eventsProcessed: processed.eventsConsumed,
+      eventsProcessed: processed.eventsCompleted,
       eventsDeadLettered: processed.eventsDeadLettered,
       alertsByRule: processed.alertsByRule,
       alertsDelivered: sink.stats().delivered,
@@ -87,16 +117,27 @@ async function placeGroupsAtEnd(
   groups: Array<{ groupId: string; topic: string }>,
 ): Promise<void> {
   const client = createKafkaClient(config, 'demo', logger)
-  await ensureTopics(client, config, [config.topics.events, config.topics.alerts, config.topics.eventsDeadLetter])
+  await ensureTopics(client, config, [
+    config.topics.events,
+    config.topics.alerts,
+    config.topics.eventsDeadLetter,
+  ])
   const admin = await connectAdmin(client, config)
   try {
     for (const { groupId, topic } of groups) {
-      const offsets = await admin.fetchTopicOffsets(topic)
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
-      })
+      // Leadership of just-created partitions can take a moment to reach every broker's metadata,
+      // and KafkaJS marks the resulting NOT_LEADER error retriable.
+      await retry(
+        async () => {
+          const offsets = await admin.fetchTopicOffsets(topic)
+          await admin.setOffsets({
+            groupId,
+            topic,
+            partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
+          })
+        },
+        { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1000 },
+      )
     }
   } finally {
     await admin.disconnect()
@@ -108,7 +149,9 @@ async function waitUntil(check: () => boolean, run: DemoRun, what: string): Prom
   while (!check()) {
     run.signal.throwIfAborted()
     if (Date.now() > deadline) {
-      throw new KafkaError(`timed out after ${run.drainTimeoutMs} ms waiting for ${what}; check the log lines above for errors`)
+      throw new KafkaError(
+        `timed out after ${run.drainTimeoutMs} ms waiting for ${what}; check the log lines above for errors`,
+      )
     }
     await sleep(50)
   }

@@ -36,13 +36,22 @@ interface Measurement {
 async function main(): Promise<void> {
   const events = readNumberArgument('--events', DEFAULT_EVENTS)
   const rulesFiles = readListArgument('--rules')
-  const logger = createLogger({ service: 'bench', version: 'bench', level: 'warn', destination: process.stderr as never })
+  const logger = createLogger({
+    service: 'bench',
+    version: 'bench',
+    level: 'warn',
+    destination: process.stderr as never,
+  })
   const baseConfig = loadPeregrineConfig({ env: process.env })
   const stack = await startLocalStack(baseConfig, logger)
   const config = benchConfig(stack.brokers, stack.registryUrl)
 
   try {
-    const results = [measureEncoding(), await measureProducer(config, events), await measureProcessor(config, events, rulesFiles)]
+    const results = [
+      measureEncoding(),
+      await measureProducer(config, events),
+      await measureProcessor(config, events, rulesFiles),
+    ]
     printReport(results, events)
   } finally {
     if (stack.alreadyRunning.length === 0) await stopLocalStack(baseConfig, logger)
@@ -53,30 +62,60 @@ function measureEncoding(): Measurement {
   const type = parseSchema(SYSCALL_EVENT_SCHEMA)
   const generator = new GeneratorSource({ count: ENCODE_SAMPLE_EVENTS, hostname: 'bench' })
   const random = (): number => 0.5
-  const sample = Array.from({ length: 1000 }, (_, index) => generator.makeEvent(index, index % 7 === 0 ? Math.random : random))
+  const sample = Array.from({ length: 1000 }, (_, index) =>
+    generator.makeEvent(index, index % 7 === 0 ? Math.random : random),
+  )
   const startedAt = process.hrtime.bigint()
-  for (let index = 0; index < ENCODE_SAMPLE_EVENTS; index++) type.toBuffer(sample[index % sample.length])
-  return { name: 'Avro encoding only (no Kafka)', events: ENCODE_SAMPLE_EVENTS, seconds: elapsedSeconds(startedAt) }
+  for (let index = 0; index < ENCODE_SAMPLE_EVENTS; index++)
+    type.toBuffer(sample[index % sample.length])
+  return {
+    name: 'Avro encoding only (no Kafka)',
+    events: ENCODE_SAMPLE_EVENTS,
+    seconds: elapsedSeconds(startedAt),
+  }
 }
 
 async function measureProducer(config: PeregrineConfig, events: number): Promise<Measurement> {
   const source = new GeneratorSource({ count: events, hostname: 'bench-host' })
   const startedAt = process.hrtime.bigint()
-  const summary = await runProducer({ config, logger: silent(), metricsRegistry: createMetricsRegistry(), source, signal: new AbortController().signal })
-  return { name: 'producer: generator -> events topic', events: summary.eventsPublished, seconds: elapsedSeconds(startedAt) }
+  const summary = await runProducer({
+    config,
+    logger: silent(),
+    metricsRegistry: createMetricsRegistry(),
+    source,
+    signal: new AbortController().signal,
+  })
+  return {
+    name: 'producer: generator -> events topic',
+    events: summary.eventsPublished,
+    seconds: elapsedSeconds(startedAt),
+  }
 }
 
-async function measureProcessor(config: PeregrineConfig, events: number, rulesFiles: string[]): Promise<Measurement> {
+async function measureProcessor(
+  config: PeregrineConfig,
+  events: number,
+  rulesFiles: string[],
+): Promise<Measurement> {
   const rules = loadProcessorRules(rulesFiles, 'debug', silent())
-  const processor = await startProcessor({ config, logger: silent(), metricsRegistry: createMetricsRegistry(), rules })
+  const processor = await startProcessor({
+    config,
+    logger: silent(),
+    metricsRegistry: createMetricsRegistry(),
+    rules,
+  })
   try {
     // The clock starts at the first consumed event, so the consumer group join is not counted.
-    while (processor.stats().eventsConsumed === 0) await sleep(5)
+    while (processor.stats().eventsCompleted === 0) await sleep(5)
     const startedAt = process.hrtime.bigint()
-    const consumedAtStart = processor.stats().eventsConsumed
-    while (processor.stats().eventsConsumed < events) await sleep(5)
+    const consumedAtStart = processor.stats().eventsCompleted
+    while (processor.stats().eventsCompleted < events) await sleep(5)
     const measured = events - consumedAtStart
-    return { name: 'processor: events topic -> rules -> alerts topic', events: measured, seconds: elapsedSeconds(startedAt) }
+    return {
+      name: 'processor: events topic -> rules -> alerts topic',
+      events: measured,
+      seconds: elapsedSeconds(startedAt),
+    }
   } finally {
     await processor.close()
   }
@@ -101,11 +140,15 @@ function benchConfig(brokers: string[], registryUrl: string): PeregrineConfig {
 function printReport(results: Measurement[], events: number): void {
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
   process.stdout.write(`\nPeregrine pipeline benchmark, ${new Date().toISOString()}\n`)
-  process.stdout.write(`machine: ${cpus().length} x ${cpu}, Node ${process.version}; ${events} generated events\n\n`)
+  process.stdout.write(
+    `machine: ${cpus().length} x ${cpu}, Node ${process.version}; ${events} generated events\n\n`,
+  )
   process.stdout.write('| stage | events | seconds | events/s |\n| --- | --- | --- | --- |\n')
   for (const result of results) {
     const rate = Math.round(result.events / result.seconds)
-    process.stdout.write(`| ${result.name} | ${result.events} | ${result.seconds.toFixed(2)} | ${rate} |\n`)
+    process.stdout.write(
+      `| ${result.name} | ${result.events} | ${result.seconds.toFixed(2)} | ${rate} |\n`,
+    )
   }
 }
 
@@ -134,6 +177,8 @@ function readListArgument(name: string): string[] {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.stderr.write(
+    `benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`,
+  )
   process.exit(1)
 })

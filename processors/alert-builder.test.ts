@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatEventTime } from './alert-builder.js'
+import { formatEventTime, formatOutputTime } from './alert-builder.js'
 
 describe('formatEventTime', () => {
   it('writes nine fraction digits like Falco', () => {
@@ -17,5 +17,11 @@ describe('formatEventTime', () => {
 
   it('handles times before the epoch', () => {
     assert.equal(formatEventTime(-1n), '1969-12-31T23:59:59.999999999Z')
+  })
+})
+
+describe('formatOutputTime', () => {
+  it('keeps the time of day with nanoseconds', () => {
+    assert.equal(formatOutputTime(1470327477882054739n), '16:17:57.882054739')
   })
 })

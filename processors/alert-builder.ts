@@ -31,7 +31,7 @@ export function buildAlert(match: RuleMatch, event: SyscallEvent, position: Even
     ts_ns: event.ts_ns,
     rule: match.rule,
     priority: match.priority,
-    output: match.output,
+    output: `${formatOutputTime(event.ts_ns)}: ${match.priority} ${match.output}`,
     output_fields: match.outputFields,
     hostname: event.hostname,
     source: match.source,
@@ -60,6 +60,14 @@ export function formatEventTime(tsNs: Int64): string {
   }
   const whole = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
   return `${whole}.${fraction.toString().padStart(9, '0')}Z`
+}
+
+/**
+ * Formats the time prefix Falco puts before every alert's output text: the UTC time of day with
+ * nine fraction digits (16:17:57.882054739).
+ */
+export function formatOutputTime(tsNs: Int64): string {
+  return formatEventTime(tsNs).slice(11, 29)
 }
 
 function toInt64(value: bigint): Int64 {

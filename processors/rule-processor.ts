@@ -21,6 +21,8 @@ export interface RuleProcessorSettings {
 
 export interface ProcessorStats {
   eventsConsumed: number
+  /** Events whose alerts and dead letters Kafka has acknowledged. */
+  eventsCompleted: number
   eventsDeadLettered: number
   alertsByRule: Record<string, number>
 }
@@ -50,6 +52,7 @@ export class RuleProcessor {
   private readonly logger: Logger
   private readonly counts: ProcessorStats = {
     eventsConsumed: 0,
+    eventsCompleted: 0,
     eventsDeadLettered: 0,
     alertsByRule: {},
   }
@@ -100,7 +103,7 @@ export class RuleProcessor {
 
       const output = await this.processChunk(batch.topic, batch.partition, chunk)
       await this.write(output)
-      this.countOutput(output)
+      this.countOutput(output, chunk.length)
 
       payload.resolveOffset(chunk[chunk.length - 1].offset)
       this.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9)
@@ -160,7 +163,8 @@ export class RuleProcessor {
     )
   }
 
-  private countOutput(output: ChunkOutput): void {
+  private countOutput(output: ChunkOutput, events: number): void {
+    this.counts.eventsCompleted += events
     for (const { rule, priority } of output.matches) {
       this.counts.alertsByRule[rule] = (this.counts.alertsByRule[rule] ?? 0) + 1
       this.metrics.ruleMatches.inc({ rule_id: rule, priority })

@@ -12,7 +12,7 @@ const STDOUT_BATCH_ALERTS = 500
 
 /**
  * Writes each alert as one line to a stream, stdout by default: Falco JSON, or Falco's text line
- * (`<time>: <Priority> <output>`). The rule engine has already escaped every non-printable byte of
+ * (the alert's output, which starts with the time and the priority). The rule engine has already escaped every non-printable byte of
  * the output text, so a text alert is one line as well.
  */
 export class StdoutSink implements SinkDestination {
@@ -34,6 +34,6 @@ export class StdoutSink implements SinkDestination {
 
   private formatAlert(alert: Alert): string {
     if (this.format === 'json') return toFalcoJsonLine(alert)
-    return `${alert.time}: ${alert.priority} ${alert.output.replace(/[\r\n]/g, ' ')}`
+    return alert.output.replace(/[\r\n]/g, ' ')
   }
 }

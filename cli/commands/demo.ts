@@ -30,40 +30,69 @@ export const DEMO_SESSION_FILE = join(PROJECT_ROOT, 'producer', 'samples', 'demo
 export function registerDemoCommand(program: Command): void {
   const command = program
     .command('demo')
-    .description('run the whole pipeline on the local stack: source, producer, processor and stdout sink')
+    .description(
+      'run the whole pipeline on the local stack: source, producer, processor and stdout sink',
+    )
     .option('--capture <file>', 'read a Falco/sysdig capture file (.scap)')
     .option('--events <file>', 'read a Peregrine JSON-lines event file')
     .option('--source <source>', 'any source peregrine probe accepts, such as generator:10000')
-    .option('--rules <files...>', 'Falco rules files or folders, in load order; default: the bundled rules')
+    .option(
+      '--rules <files...>',
+      'Falco rules files or folders, in load order; default: the bundled rules',
+    )
     .option('--json', 'print alerts as Falco JSON instead of Falco text lines')
     .option('--keep-stack', 'leave the local stack running afterwards')
-    .option('--drain-timeout-ms <ms>', 'longest wait for the processor and the sink to catch up', '120000')
+    .option(
+      '--drain-timeout-ms <ms>',
+      'longest wait for the processor and the sink to catch up',
+      '120000',
+    )
   addCommonOptions(command).action(async (options: DemoOptions) => {
     const sourceSpec = chooseSource(options)
     const baseConfig = loadCommandConfig({ ...options, logLevel: options.logLevel ?? 'warn' })
-    const usesLocalStack = options.brokers === undefined && process.env.PEREGRINE_KAFKA_BROKERS === undefined
+    const usesLocalStack =
+      options.brokers === undefined && process.env.PEREGRINE_KAFKA_BROKERS === undefined
 
-    const summary = await runTask(baseConfig, 'demo', async (runtime) => {
-      const rules = loadProcessorRules(options.rules ?? baseConfig.processor.rulesFiles, baseConfig.processor.minPriority, runtime.logger)
-      const stack = usesLocalStack ? await startLocalStack(baseConfig, runtime.logger) : undefined
-      const config = stack === undefined ? baseConfig : withEndpoints(options, stack.brokers, stack.registryUrl)
-      try {
-        const source = createEventSource(sourceSpec, { hostname: config.producer.hostname, logger: runtime.logger })
-        return await runDemoPipeline({
-          ...runtime,
-          config,
-          source,
-          rules,
-          output: process.stdout,
-          format: options.json === true ? 'json' : 'text',
-          drainTimeoutMs: Number(options.drainTimeoutMs),
-        })
-      } finally {
-        if (stack !== undefined && stack.alreadyRunning.length === 0 && options.keepStack !== true) {
-          await stopLocalStack(baseConfig, runtime.logger)
+    const summary = await runTask(
+      baseConfig,
+      'demo',
+      async (runtime) => {
+        const rules = loadProcessorRules(
+          options.rules ?? baseConfig.processor.rulesFiles,
+          baseConfig.processor.minPriority,
+          runtime.logger,
+        )
+        const stack = usesLocalStack ? await startLocalStack(baseConfig, runtime.logger) : undefined
+        const config =
+          stack === undefined
+            ? baseConfig
+            : withEndpoints(options, stack.brokers, stack.registryUrl)
+        try {
+          const source = createEventSource(sourceSpec, {
+            hostname: config.producer.hostname,
+            logger: runtime.logger,
+          })
+          return await runDemoPipeline({
+            ...runtime,
+            config,
+            source,
+            rules,
+            output: process.stdout,
+            format: options.json === true ? 'json' : 'text',
+            drainTimeoutMs: Number(options.drainTimeoutMs),
+          })
+        } finally {
+          if (
+            stack !== undefined &&
+            stack.alreadyRunning.length === 0 &&
+            options.keepStack !== true
+          ) {
+            await stopLocalStack(baseConfig, runtime.logger)
+          }
         }
-      }
-    }, { logToStderr: true })
+      },
+      { logToStderr: true },
+    )
     process.stdout.write(formatSummary(summary))
   })
 }
@@ -78,7 +107,11 @@ function chooseSource(options: DemoOptions): string {
   return given[0] ?? `events:${DEMO_SESSION_FILE}`
 }
 
-function withEndpoints(options: DemoOptions, brokers: string[], registryUrl: string): PeregrineConfig {
+function withEndpoints(
+  options: DemoOptions,
+  brokers: string[],
+  registryUrl: string,
+): PeregrineConfig {
   return loadPeregrineConfig({
     file: options.config,
     env: process.env,
@@ -93,7 +126,9 @@ function withEndpoints(options: DemoOptions, brokers: string[], registryUrl: str
 
 /** Formats the end-of-run summary printed after the alerts. */
 export function formatSummary(summary: DemoSummary): string {
-  const rules = Object.entries(summary.alertsByRule).sort(([left], [right]) => left.localeCompare(right))
+  const rules = Object.entries(summary.alertsByRule).sort(([left], [right]) =>
+    left.localeCompare(right),
+  )
   const alerts = rules.reduce((sum, [, count]) => sum + count, 0)
   const width = Math.max(0, ...rules.map(([rule]) => rule.length))
   const lines = [

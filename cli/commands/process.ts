@@ -17,17 +17,30 @@ export function registerProcessCommand(program: Command): void {
   const command = program
     .command('process')
     .description('evaluate Falco rules on the events topic and write alerts to the alerts topic')
-    .option('--rules <files...>', 'Falco rules files or folders, in load order (PEREGRINE_PROCESSOR_RULES_FILES); default: the bundled rules')
-    .option('--min-priority <priority>', `lowest rule priority that raises alerts: ${PRIORITIES.join(', ')} (PEREGRINE_PROCESSOR_MIN_PRIORITY)`)
+    .option(
+      '--rules <files...>',
+      'Falco rules files or folders, in load order (PEREGRINE_PROCESSOR_RULES_FILES); default: the bundled rules',
+    )
+    .option(
+      '--min-priority <priority>',
+      `lowest rule priority that raises alerts: ${PRIORITIES.join(', ')} (PEREGRINE_PROCESSOR_MIN_PRIORITY)`,
+    )
     .option('--group-id <id>', 'consumer group of the processors (PEREGRINE_PROCESSOR_GROUP_ID)')
   addCommonOptions(command).action(async (options: ProcessOptions) => {
     const config = loadCommandConfig(options, {
       'processor.rulesFiles': { flag: '--rules', value: options.rules?.join(',') },
-      'processor.minPriority': { flag: '--min-priority', value: options.minPriority?.toLowerCase() },
+      'processor.minPriority': {
+        flag: '--min-priority',
+        value: options.minPriority?.toLowerCase(),
+      },
       'processor.groupId': { flag: '--group-id', value: options.groupId },
     })
     await runRole(config, 'processor', async (runtime) => {
-      const rules = loadProcessorRules(config.processor.rulesFiles, config.processor.minPriority, runtime.logger)
+      const rules = loadProcessorRules(
+        config.processor.rulesFiles,
+        config.processor.minPriority,
+        runtime.logger,
+      )
       const processor = await startProcessor({ ...runtime, rules })
       return processor.close
     })
