@@ -1,7 +1,10 @@
 import avro from 'avsc'
-import type { Schema, Type, types as AvroTypes } from 'avsc'
+import type { Schema, Type } from 'avsc'
 import registryModule from '@kafkajs/confluent-schema-registry'
 import { SchemaError, errorMessage } from './errors.js'
+import { EXACT_LONG_TYPE } from './exact-long.js'
+
+export { EXACT_LONG_TYPE } from './exact-long.js'
 
 const { SchemaRegistry, SchemaType } =
   registryModule as unknown as typeof import('@kafkajs/confluent-schema-registry')
@@ -11,32 +14,6 @@ type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>
 const MAGIC_BYTE = 0
 /** Magic byte plus the 4-byte schema id. */
 const HEADER_BYTES = 5
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-const MIN_LONG = -(2n ** 63n)
-const MAX_LONG = 2n ** 63n - 1n
-
-/**
- * Avro `long` that keeps all 64 bits: it decodes to a number when the value is a safe integer and
- * to a bigint otherwise, and encodes either. avsc's default long type rounds values past 2^53.
- */
-export const EXACT_LONG_TYPE: AvroTypes.LongType = avro.types.LongType.__with({
-  fromBuffer: (buffer: Buffer) => {
-    const value = buffer.readBigInt64LE()
-    return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value
-  },
-  toBuffer: (value: number | bigint) => {
-    const buffer = Buffer.alloc(8)
-    buffer.writeBigInt64LE(BigInt(value))
-    return buffer
-  },
-  fromJSON: (value: number | string) => toExactLong(BigInt(value)),
-  toJSON: (value: number | bigint) => (typeof value === 'bigint' ? value.toString() : value),
-  isValid: (value: unknown) =>
-    Number.isSafeInteger(value) ||
-    (typeof value === 'bigint' && value >= MIN_LONG && value <= MAX_LONG),
-  compare: (left: number | bigint, right: number | bigint) =>
-    left === right ? 0 : left < right ? -1 : 1,
-})
 
 /**
  * Options for avsc's forSchema that every Peregrine schema is parsed with. A type hook, not a
@@ -244,9 +221,6 @@ export function readSchemaId(message: Buffer | null): number {
   return message.readInt32BE(1)
 }
 
-function toExactLong(value: bigint): number | bigint {
-  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value
-}
 
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`

@@ -78,28 +78,24 @@ export class EventPublisher {
     const iterator = source.events(reading.signal)[Symbol.asyncIterator]()
     let batch = emptyBatch()
     let inFlight: Promise<void> = Promise.resolve()
-    let flushAt = Number.POSITIVE_INFINITY
+    // The flush timer sends a partial batch from its own callback while the loop waits for the
+    // source, so a quiet live source still flushes, without a timer per event.
+    let flushTimer: NodeJS.Timeout | undefined
     const send = (): void => {
+      clearTimeout(flushTimer)
+      flushTimer = undefined
       inFlight = this.sendAfter(inFlight, batch)
       // Marks the rejection as handled until the next send or the final flush awaits it, so a
       // failed batch surfaces there instead of as an unhandled rejection.
       inFlight.catch(() => {})
       batch = emptyBatch()
-      flushAt = Number.POSITIVE_INFINITY
     }
 
     try {
-      let next = iterator.next()
       for (;;) {
-        const result = await this.nextOrTimeout(next, flushAt)
-        if (result === 'timeout') {
-          send()
-          continue
-        }
+        const result = await iterator.next()
         if (result.done === true) break
-        next = iterator.next()
-
-        if (batch.messages.length === 0) flushAt = Date.now() + this.settings.flushIntervalMs
+        if (flushTimer === undefined) flushTimer = setTimeout(send, this.settings.flushIntervalMs)
         this.addEvent(batch, result.value)
         if (
           batch.messages.length >= this.settings.maxBatchEvents ||
@@ -110,6 +106,7 @@ export class EventPublisher {
       send()
       await inFlight
     } finally {
+      clearTimeout(flushTimer)
       signal.removeEventListener('abort', stopReading)
       reading.abort()
       await iterator.return?.()
@@ -135,21 +132,6 @@ export class EventPublisher {
     }
     batch.messages.push({ key: `${event.hostname}:${event.proc?.pid ?? ''}`, value })
     batch.bytes += value.length
-  }
-
-  private async nextOrTimeout<T>(next: Promise<T>, flushAt: number): Promise<T | 'timeout'> {
-    if (flushAt === Number.POSITIVE_INFINITY) return await next
-    const waitMs = flushAt - Date.now()
-    if (waitMs <= 0) return 'timeout'
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), waitMs)
-    })
-    try {
-      return await Promise.race([next, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
   }
 
   private async sendAfter(previous: Promise<void>, batch: PendingBatch): Promise<void> {
