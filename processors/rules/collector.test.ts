@@ -701,3 +701,33 @@ describe('error positions', () => {
     assert.equal(error.column, 18)
   })
 })
+
+describe('compile error positions', () => {
+  it('point at an unknown field in the rule', () => {
+    const [error] = errorsOf(
+      BASE_RULE.replace('evt.type = open and', 'evt.type = open and proc.nobody = 1 and'),
+    )
+
+    assert.match(error.message, /proc\.nobody/)
+    assert.equal(error.line, 6)
+    assert.equal(error.column, 34)
+  })
+
+  it('point at an unknown field inside a macro', () => {
+    const [error] = errorsOf(
+      BASE_RULE.replace('proc.name = cat', 'proc.name = cat and fd.nothing = x'),
+    )
+
+    assert.equal(error.item, 'Cat open')
+    assert.equal(error.line, 3)
+    assert.equal(error.column, 34)
+  })
+
+  it('point at an invalid value', () => {
+    const [error] = errorsOf(BASE_RULE.replace('evt.type = open', 'evt.type = opne'))
+
+    assert.match(error.message, /unknown event type opne/)
+    assert.equal(error.line, 6)
+    assert.equal(error.column, 25)
+  })
+})
