@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { RuleError } from '../../core/errors.js'
-import { fileFd, loadRulesText, syscallEvent, writeRulesFile } from './event-fixture.js'
+import {
+  fileFd,
+  loadRulesText,
+  makeTemporaryFolder,
+  syscallEvent,
+  writeRulesFile,
+} from './event-fixture.js'
 import type { LoadProblem } from './load-problem.js'
 import { loadRuleSet } from './load-rule-set.js'
 
@@ -47,7 +52,7 @@ describe('rules file items', () => {
   })
 
   it('loads a folder in file name order', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'peregrine-rules-'))
+    const folder = makeTemporaryFolder()
     writeFileSync(
       join(folder, '10-override.yaml'),
       '- macro: is_cat\n  condition: proc.name = dog\n',
