@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { RuleError } from '../../core/errors.js'
-import { fileFd, loadRulesText, syscallEvent, writeRulesFile } from './event-fixture.js'
+import {
+  fileFd,
+  loadRulesText,
+  makeTemporaryFolder,
+  syscallEvent,
+  writeRulesFile,
+} from './event-fixture.js'
 import type { LoadProblem } from './load-problem.js'
 import { loadRuleSet } from './load-rule-set.js'
 
@@ -47,7 +52,7 @@ describe('rules file items', () => {
   })
 
   it('loads a folder in file name order', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'peregrine-rules-'))
+    const folder = makeTemporaryFolder()
     writeFileSync(
       join(folder, '10-override.yaml'),
       '- macro: is_cat\n  condition: proc.name = dog\n',
@@ -699,5 +704,35 @@ describe('error positions', () => {
 
     assert.equal(error.line, 12)
     assert.equal(error.column, 18)
+  })
+})
+
+describe('compile error positions', () => {
+  it('point at an unknown field in the rule', () => {
+    const [error] = errorsOf(
+      BASE_RULE.replace('evt.type = open and', 'evt.type = open and proc.nobody = 1 and'),
+    )
+
+    assert.match(error.message, /proc\.nobody/)
+    assert.equal(error.line, 6)
+    assert.equal(error.column, 34)
+  })
+
+  it('point at an unknown field inside a macro', () => {
+    const [error] = errorsOf(
+      BASE_RULE.replace('proc.name = cat', 'proc.name = cat and fd.nothing = x'),
+    )
+
+    assert.equal(error.item, 'Cat open')
+    assert.equal(error.line, 3)
+    assert.equal(error.column, 34)
+  })
+
+  it('point at an invalid value', () => {
+    const [error] = errorsOf(BASE_RULE.replace('evt.type = open', 'evt.type = opne'))
+
+    assert.match(error.message, /unknown event type opne/)
+    assert.equal(error.line, 6)
+    assert.equal(error.column, 25)
   })
 })

@@ -64,8 +64,8 @@ export function compileOperand(operand: Operand, warn?: CompileWarning): CheckOp
   }
   const field = resolveField(operand.name, operand.arg)
   if (typeof field === 'string') {
-    if (field.startsWith('unknown field')) throw new UnknownFieldError(field)
-    throw new CheckError(field)
+    if (field.startsWith('unknown field')) throw new UnknownFieldError(field, operand.name)
+    throw new CheckError(field, operand.name)
   }
   if (field.isDeprecated) warn?.('LOAD_DEPRECATED_ITEM', `field '${text}' is deprecated`)
   return { accessor: field.accessor, type: field.type, text }
@@ -80,10 +80,15 @@ function compileCheck(node: CheckNode, warn: CompileWarning): Predicate {
     }
     if (left.text === 'evt.type' && EVENT_TYPE_OPERATORS.has(node.operator)) {
       const unknown = right.values.find((value) => !EVENT_TYPE_NAMES.has(value))
-      if (unknown !== undefined) throw new CheckError(`unknown event type ${unknown}`)
+      if (unknown !== undefined) throw new CheckError(`unknown event type ${unknown}`, unknown)
     }
   }
-  return buildCheck(left, node.operator, node.quantifier, right)
+  try {
+    return buildCheck(left, node.operator, node.quantifier, right)
+  } catch (error) {
+    if (error instanceof CheckError) error.token ??= left.text
+    throw error
+  }
 }
 
 function compileRight(node: CheckNode, warn: CompileWarning): CheckRight | undefined {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type {
@@ -24,6 +24,8 @@ export interface EventOverrides extends Partial<
 
 /** Time of fixture events: 2023-11-14T22:13:20.726060287Z. */
 export const FIXTURE_TS_NS = 1_700_000_000_726_060_287n
+
+const temporaryFolders: string[] = []
 
 /**
  * Builds a SyscallEvent for tests: by default a successful `openat` of /etc/hosts for reading by
@@ -69,10 +71,21 @@ export function loadRulesText(text: string, options: LoadRuleSetOptions = {}): R
 
 /** Writes rules text to a fresh temporary file and returns its path. */
 export function writeRulesFile(text: string, name = 'rules.yaml'): string {
-  const folder = mkdtempSync(join(tmpdir(), 'peregrine-rules-'))
-  const path = join(folder, name)
+  const path = join(makeTemporaryFolder(), name)
   writeFileSync(path, text)
   return path
+}
+
+/** Creates an empty temporary folder, removed when the process exits. */
+export function makeTemporaryFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'peregrine-rules-'))
+  if (temporaryFolders.length === 0) {
+    process.on('exit', () => {
+      for (const created of temporaryFolders) rmSync(created, { recursive: true, force: true })
+    })
+  }
+  temporaryFolders.push(folder)
+  return folder
 }
 
 function defaultProcess(): ProcessInfo {

@@ -22,12 +22,12 @@ export function conditionEventTypes(node: ConditionNode): EventTypeSet {
   return possibleOutcomes(node, new Map()).whenTrue
 }
 
-/** Tells how many types a set holds; Infinity for a complement. */
+/** Returns how many types a set contains, or Infinity for a complement. */
 export function eventTypeCount(set: EventTypeSet): number {
   return set.isComplement ? Infinity : set.names.size
 }
 
-/** Tells whether an event type is in a set. */
+/** Returns whether an event type is in a set. */
 export function hasEventType(set: EventTypeSet, type: string): boolean {
   return set.names.has(type) !== set.isComplement
 }

@@ -65,6 +65,7 @@ describe('field table', () => {
     assert.equal(valueOf('evt.is_open_exec', open('O_WRONLY|O_CREAT', '0644')), false)
     assert.equal(valueOf('evt.is_open_write', { type: 'close' }), false)
     assert.equal(valueOf('evt.is_open_write', { type: 'creat', args: {} }), true)
+    assert.equal(valueOf('evt.is_open_write', open('577(O_WRONLY|O_CREAT|O_TRUNC)')), true)
   })
 
   it('prints results, direction and categories like Falco', () => {

@@ -19,8 +19,9 @@ export type FieldValue = FieldScalar | readonly FieldScalar[] | undefined
 export type FieldAccessor = (event: SyscallEvent) => FieldValue
 
 /**
- * Entry of the field table. `argument` tells whether `[arg]` is accepted, and `build` returns the
- * accessor for an argument, or an error message when the argument is invalid.
+ * Entry of the field table. `argument` is whether `[arg]` is accepted (`none`, `optional` or
+ * `required`). `build` returns the accessor for an argument, or an error message when the
+ * argument is invalid.
  */
 export interface FieldDefinition {
   name: string

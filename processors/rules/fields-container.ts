@@ -13,7 +13,10 @@ type ContainerPart = (container: ContainerInfo) => FieldValue
 type MountPart = (mount: MountInfo) => string
 
 const HOST_ID = 'host'
-/** Value of container.mount.*[PATH] for a container without such a mount, as Falco prints it. */
+/**
+ * Value of container.mount.*[PATH] for a container without such a mount. Falco's rules files
+ * compare these fields with "N/A", so a missing value would make `not ... in ("N/A")` true.
+ */
 const NO_MOUNT = 'N/A'
 const POD_NAME_LABEL = 'io.kubernetes.pod.name'
 const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace'

@@ -83,8 +83,9 @@ function formatArguments(event: SyscallEvent): string {
 }
 
 /**
- * Tells how an open-family call opened its file, from the flag names of evt.arg.flags
- * (`O_RDWR|O_CREAT`). `exec` means a file created with an execute bit in its mode.
+ * Returns whether an open-family call opened its file in `mode`, from the flag names of
+ * evt.arg.flags (`O_RDWR|O_CREAT`, with or without the number before them). `exec` means a file
+ * created with an execute bit in its mode.
  */
 function openMode(event: SyscallEvent, mode: 'read' | 'write' | 'exec' | 'create'): FieldValue {
   if (!OPEN_TYPES.has(event.type)) return false

@@ -28,12 +28,12 @@ export function parseIpNetwork(text: string): IpNetwork | undefined {
   return { ...address, value: networkPart(address, prefix), prefix }
 }
 
-/** Tells whether two addresses are the same, across textual forms of IPv6. */
+/** Returns whether two addresses are the same, across textual forms of IPv6. */
 export function isSameAddress(left: IpAddress, right: IpAddress): boolean {
   return left.bits === right.bits && left.value === right.value
 }
 
-/** Tells whether an address lies in a network of the same family. */
+/** Returns whether an address is in a network of the same family. */
 export function isInNetwork(address: IpAddress, network: IpNetwork): boolean {
   return address.bits === network.bits && networkPart(address, network.prefix) === network.value
 }

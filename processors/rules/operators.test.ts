@@ -55,6 +55,14 @@ describe('comparison operators', () => {
     assert.equal(matches('fd.num != 3'), false)
   })
 
+  it('compares raw parameters as numbers', () => {
+    const failed: EventOverrides = { raw_args: { res: '-2', flags: '577' } }
+
+    assert.equal(matches('evt.rawarg.res < 0', failed), true)
+    assert.equal(matches('evt.rawarg.flags = 577', failed), true)
+    assert.equal(matches('evt.rawarg.flags > 1000', failed), false)
+  })
+
   it('compares 64-bit numbers without losing precision', () => {
     assert.equal(matches('evt.rawtime = 1700000000726060287'), true)
     assert.equal(matches('evt.rawtime = 1700000000726060288'), false)

@@ -46,8 +46,18 @@ const OPERATORS_BY_TYPE: Record<FieldType, ReadonlySet<string>> = {
   bytes: new Set(['=', '==', '!=', 'exists', 'contains', 'startswith', 'bcontains', 'bstartswith']),
 }
 
-/** Thrown while building a check whose operator or value does not fit the field. */
-export class CheckError extends Error {}
+/**
+ * Thrown while building a check whose field, operator or value is invalid. `token` is the text of
+ * the condition the error is about (a field or a value), used to locate it in the rules file.
+ */
+export class CheckError extends Error {
+  constructor(
+    message: string,
+    public token?: string,
+  ) {
+    super(message)
+  }
+}
 
 /**
  * Builds the predicate of one check. A missing value makes every comparison false, `!=`

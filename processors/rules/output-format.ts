@@ -24,7 +24,7 @@ export const MISSING_TEXT = '<NA>'
 
 type OutputPart = string | { key: string; accessor: FieldAccessor; width?: number }
 
-/** Tokens kept for compatibility that print nothing since Falco 0.41. */
+/** Tokens Falco deprecated and now expands to nothing. */
 const EMPTY_TOKENS = new Set(['container.info'])
 
 /**
@@ -37,7 +37,7 @@ export class OutputFormat {
 
   /** Compiles a format; throws OutputFormatError for an unknown field or a malformed token. */
   constructor(format: string, warn: CompileWarning) {
-    this.parts = compileParts(format.replace(/[\r\n]+/g, ' ').trim(), warn)
+    this.parts = compileParts(format.replace(/[\r\n\v\f\u2028\u2029]+/g, ' ').trim(), warn)
   }
 
   format(event: SyscallEvent): FormattedOutput {

@@ -182,13 +182,8 @@ class RuleCompiler {
       const position = locateSyntaxError(rule) ?? rule.conditionPosition
       this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, rule.name, 'rule')
     } else if (error instanceof CheckError) {
-      this.error(
-        'LOAD_ERR_COMPILE_CONDITION',
-        error.message,
-        rule.conditionPosition,
-        rule.name,
-        'rule',
-      )
+      const position = this.locateToken(rule, error.token) ?? rule.conditionPosition
+      this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, rule.name, 'rule')
     } else if (error instanceof MacroResolutionError) {
       // A broken macro was already reported where it is defined, so the rule adds nothing new.
       if (error.reason !== 'broken') {
@@ -198,6 +193,22 @@ class RuleCompiler {
       throw error
     }
     return SKIPPED
+  }
+
+  /**
+   * Finds where a field or value that failed to compile is written: in the rule's condition, or
+   * else in the first macro whose condition contains it.
+   */
+  private locateToken(rule: RuleDefinition, token: string | undefined): SourcePosition | undefined {
+    if (token === undefined) return undefined
+    const escaped = token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const pattern = new RegExp(`(?<![\\w.])${escaped}(?![\\w.])`)
+    for (const definition of [rule, ...this.collector.macros.values()]) {
+      const match = pattern.exec(definition.condition)
+      if (match === null) continue
+      return definition.conditionLocator?.(match.index) ?? definition.conditionPosition
+    }
+    return undefined
   }
 
   private reportUnused(): void {
