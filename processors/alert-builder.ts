@@ -32,7 +32,8 @@ export function buildAlert(match: RuleMatch, event: SyscallEvent, position: Even
     rule: match.rule,
     priority: match.priority,
     output: `${formatOutputTime(event.ts_ns)}: ${match.priority} ${match.output}`,
-    output_fields: match.outputFields,
+    // Falco's output starts with %evt.time, so its output_fields always carry evt.time.
+    output_fields: { 'evt.time': event.ts_ns, ...match.outputFields },
     hostname: event.hostname,
     source: match.source,
     tags: match.tags,
