@@ -221,7 +221,6 @@ export function readSchemaId(message: Buffer | null): number {
   return message.readInt32BE(1)
 }
 
-
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'string')
