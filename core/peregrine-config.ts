@@ -191,7 +191,8 @@ export const SETTINGS = {
     }),
     maxBufferedEvents: integerSetting({
       env: 'PEREGRINE_PRODUCER_MAX_BUFFERED_EVENTS',
-      description: 'events held while Kafka is slow before the source is paused',
+      description:
+        'events held unacknowledged while Kafka is slow; then a file source waits and a live source drops events',
       min: 1,
       default: 50_000,
     }),

@@ -67,6 +67,7 @@ const DEFAULTS = {
  */
 export class EbpfSource implements EventSource {
   readonly name = 'ebpf'
+  readonly isLive = true
   private readonly options: Required<
     Omit<EbpfSourceOptions, 'syscalls' | 'hostname' | 'logger'>
   > & {

@@ -19,12 +19,19 @@ export interface PublisherSettings {
   /** Encoded bytes per produce request; keeps every partition's record batch under the broker limit. */
   maxBatchBytes: number
   flushIntervalMs: number
+  /** Maximum events read but not yet acknowledged by Kafka. Past it, live events are dropped. */
+  maxBufferedEvents: number
 }
+
+/** Reason under which events shed because the buffer was full are counted. */
+export const BUFFER_FULL = 'buffer_full'
 
 export interface PublishSummary {
   eventsRead: number
   eventsPublished: number
   eventsDeadLettered: number
+  /** Events of a live source dropped before encoding, by reason (`buffer_full`). */
+  eventsDropped: Record<string, number>
 }
 
 interface PendingBatch {
@@ -33,11 +40,19 @@ interface PendingBatch {
   deadLetters: Message[]
 }
 
+/** Shortest time between two warnings about shed events, so a long outage logs a count. */
+const SHED_WARNING_INTERVAL_MS = 10_000
+
 /**
  * Reads a source and publishes its events to the events topic in batches: a batch is sent when it
- * reaches maxBatchEvents or maxBatchBytes, or flushIntervalMs after its first event. One batch is
- * in flight while the next fills, so the source is never more than two batches ahead of Kafka.
- * Records are keyed by host and process id, so one process's events stay in order on one partition.
+ * reaches maxBatchEvents or maxBatchBytes, or flushIntervalMs after its first event. Batches go out
+ * one at a time, in order, and records are keyed by host and process id, so one process's events
+ * stay in order on one partition.
+ *
+ * Back-pressure: at most maxBufferedEvents events are held between the source and Kafka's
+ * acknowledgement. A file source then waits for room. A live source (`isLive`) cannot wait
+ * without losing events in the kernel and the state built from them, so the publisher keeps
+ * reading it and drops the events that do not fit, counting them under `buffer_full`.
  */
 export class EventPublisher {
   private readonly producer: Producer
@@ -49,7 +64,15 @@ export class EventPublisher {
     eventsRead: 0,
     eventsPublished: 0,
     eventsDeadLettered: 0,
+    eventsDropped: {},
   }
+
+  /** Events in the batch being filled and in batches sent but not acknowledged. */
+  private bufferedEvents = 0
+  /** Sends not settled yet, oldest first, which is the order they settle in. */
+  private readonly pendingSends: Array<Promise<void>> = []
+  private shedSinceWarning = 0
+  private lastShedWarningMs = Number.NEGATIVE_INFINITY
 
   constructor(
     producer: Producer,
@@ -65,10 +88,15 @@ export class EventPublisher {
     this.logger = logger.child({ component: 'event-publisher', topic: settings.topic })
   }
 
+  /** Returns the counts so far. `eventsDropped` counts the events back-pressure shed. */
+  stats(): PublishSummary {
+    return { ...this.summary, eventsDropped: { ...this.summary.eventsDropped } }
+  }
+
   /**
    * Publishes every event of `source` until it ends or `signal` aborts, then flushes what is
    * buffered. Throws KafkaError when a batch cannot be written after the client's retries; the
-   * events of batches acknowledged before stay published.
+   * events of batches acknowledged before stay published, and the source is stopped.
    */
   async publish(source: EventSource, signal: AbortSignal): Promise<PublishSummary> {
     // A child signal lets the publisher stop the source itself when a batch fails.
@@ -76,25 +104,38 @@ export class EventPublisher {
     const stopReading = (): void => reading.abort(signal.reason)
     signal.addEventListener('abort', stopReading, { once: true })
     const iterator = source.events(reading.signal)[Symbol.asyncIterator]()
+    const isLive = source.isLive === true
     let batch = emptyBatch()
     let inFlight: Promise<void> = Promise.resolve()
+    let failure: unknown
     // The flush timer sends a partial batch from its own callback while the loop waits for the
     // source, so a quiet live source still flushes, without a timer per event.
     let flushTimer: NodeJS.Timeout | undefined
     const send = (): void => {
       clearTimeout(flushTimer)
       flushTimer = undefined
-      inFlight = this.sendAfter(inFlight, batch)
-      // Marks the rejection as handled until the next send or the final flush awaits it, so a
-      // failed batch surfaces there instead of as an unhandled rejection.
-      inFlight.catch(() => {})
+      if (batch.messages.length === 0 && batch.deadLetters.length === 0) return
+      inFlight = this.track(this.sendAfter(inFlight, batch), batchSize(batch), (error) => {
+        failure ??= error
+        reading.abort(error)
+      })
       batch = emptyBatch()
     }
 
     try {
       for (;;) {
         const result = await iterator.next()
-        if (result.done === true) break
+        if (result.done === true || failure !== undefined) break
+        if (this.bufferedEvents >= this.settings.maxBufferedEvents) {
+          // The partial batch goes out now, because only an acknowledgement makes room.
+          send()
+          if (isLive) {
+            this.shed()
+            continue
+          }
+          await this.waitForRoom()
+          if (failure !== undefined) break
+        }
         if (flushTimer === undefined) flushTimer = setTimeout(send, this.settings.flushIntervalMs)
         this.addEvent(batch, result.value)
         if (
@@ -110,13 +151,74 @@ export class EventPublisher {
       signal.removeEventListener('abort', stopReading)
       reading.abort()
       await iterator.return?.()
+      this.warnAboutShedEvents(true)
     }
-    return { ...this.summary }
+    return this.stats()
+  }
+
+  /**
+   * Releases a send's events from the buffer count once it settles. Rejections are reported to `onFailure`
+   * and stay on the returned promise, which the final flush awaits.
+   */
+  private track(
+    sending: Promise<void>,
+    events: number,
+    onFailure: (error: unknown) => void,
+  ): Promise<void> {
+    this.metrics.bufferedEvents.set(this.bufferedEvents)
+    const settled = sending.then(
+      () => this.release(events),
+      (error: unknown) => {
+        this.release(events)
+        onFailure(error)
+      },
+    )
+    this.pendingSends.push(settled)
+    return sending
+  }
+
+  private release(events: number): void {
+    this.bufferedEvents -= events
+    this.metrics.bufferedEvents.set(this.bufferedEvents)
+    this.pendingSends.shift()
+  }
+
+  /** Waits until acknowledgements bring the buffer below its limit, or no send is left. */
+  private async waitForRoom(): Promise<void> {
+    while (this.bufferedEvents >= this.settings.maxBufferedEvents && this.pendingSends.length > 0) {
+      await this.pendingSends[0]
+    }
+  }
+
+  private shed(): void {
+    this.summary.eventsRead++
+    this.metrics.eventsRead.inc()
+    this.summary.eventsDropped[BUFFER_FULL] = (this.summary.eventsDropped[BUFFER_FULL] ?? 0) + 1
+    this.metrics.eventsDropped.inc({ reason: BUFFER_FULL })
+    this.shedSinceWarning++
+    this.warnAboutShedEvents(false)
+  }
+
+  private warnAboutShedEvents(isFinal: boolean): void {
+    const nowMs = Date.now()
+    if (this.shedSinceWarning === 0) return
+    if (!isFinal && nowMs - this.lastShedWarningMs < SHED_WARNING_INTERVAL_MS) return
+    this.logger.warn(
+      {
+        dropped: this.shedSinceWarning,
+        droppedTotal: this.summary.eventsDropped[BUFFER_FULL],
+        maxBufferedEvents: this.settings.maxBufferedEvents,
+      },
+      'Kafka is behind the live source; events dropped because the producer buffer is full',
+    )
+    this.shedSinceWarning = 0
+    this.lastShedWarningMs = nowMs
   }
 
   private addEvent(batch: PendingBatch, event: SyscallEvent): void {
     this.summary.eventsRead++
     this.metrics.eventsRead.inc()
+    this.bufferedEvents++
     let value: Buffer
     try {
       value = this.codec.encode(event)
@@ -136,7 +238,6 @@ export class EventPublisher {
 
   private async sendAfter(previous: Promise<void>, batch: PendingBatch): Promise<void> {
     await previous
-    if (batch.messages.length === 0 && batch.deadLetters.length === 0) return
     const startedAt = process.hrtime.bigint()
     const topicMessages = [{ topic: this.settings.topic, messages: batch.messages }]
     if (batch.deadLetters.length > 0)
@@ -171,4 +272,8 @@ export class EventPublisher {
 
 function emptyBatch(): PendingBatch {
   return { messages: [], bytes: 0, deadLetters: [] }
+}
+
+function batchSize(batch: PendingBatch): number {
+  return batch.messages.length + batch.deadLetters.length
 }

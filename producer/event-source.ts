@@ -12,13 +12,17 @@ export interface SourceStats {
 
 /**
  * A stream of self-contained events: a capture file, an event file, the live eBPF probe or a
- * generator. The producer pulls batches through `events()`, so a source never runs ahead of Kafka
- * by more than the batch it is building; a live source that cannot wait counts what it sheds in
- * `stats().dropped`.
+ * generator. The producer pulls events through `events()`. A file source that is not read simply
+ * waits; a live source cannot, so the producer keeps reading it and sheds what Kafka cannot take.
  */
 export interface EventSource {
   /** Short description for logs, such as `capture:/path/file.scap`. */
   readonly name: string
+  /**
+   * True for a source whose events happen whether or not they are read (the kernel probe). The
+   * producer drops such events when its buffer is full instead of pausing the source.
+   */
+  readonly isLive?: boolean
   /**
    * Yields events in order until the input ends or `signal` aborts. Throws SourceError when the
    * input cannot be read; events already yielded stay valid.

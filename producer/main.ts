@@ -55,6 +55,7 @@ export async function runProducer(run: ProducerRun): Promise<PublishSummary> {
         maxBatchEvents: config.producer.maxBatchEvents,
         maxBatchBytes: config.producer.maxBatchBytes,
         flushIntervalMs: config.producer.flushIntervalMs,
+        maxBufferedEvents: config.producer.maxBufferedEvents,
       },
       createProducerMetrics(run.metricsRegistry),
       logger,

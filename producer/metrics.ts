@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client'
+import { Counter, Gauge, Histogram } from 'prom-client'
 import type { Registry } from 'prom-client'
 import { oncePerRegistry } from '../core/metrics.js'
 
@@ -20,6 +20,17 @@ export const createProducerMetrics = oncePerRegistry((registry: Registry) => ({
     name: 'peregrine_producer_events_dead_lettered_total',
     help: 'Events sent to the events dead-letter topic, by stage that failed.',
     labelNames: ['stage'] as const,
+    registers: [registry],
+  }),
+  eventsDropped: new Counter({
+    name: 'peregrine_producer_events_dropped_total',
+    help: 'Events lost in user space, by reason: buffer_full (Kafka behind a live source), decode_truncated and unknown_record (probe records the decoder could not read).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
+  bufferedEvents: new Gauge({
+    name: 'peregrine_producer_buffered_events',
+    help: 'Events read from the source and not yet acknowledged by Kafka.',
     registers: [registry],
   }),
   bytesPublished: new Counter({
