@@ -6,6 +6,7 @@ import {
   integerSetting,
   listSetting,
   mapSetting,
+  numberSetting,
   textSetting,
   urlSetting,
 } from './settings.js'
@@ -195,6 +196,34 @@ export const SETTINGS = {
         'events held unacknowledged while Kafka is slow; then a file source waits and a live source drops events',
       min: 1,
       default: 50_000,
+    }),
+    // The drop alert defaults are Falco's syscall_event_drops defaults: threshold .1, rate
+    // .03333 (one alert per 30 s) and max_burst 1.
+    dropAlertThreshold: numberSetting({
+      env: 'PEREGRINE_PRODUCER_DROP_ALERT_THRESHOLD',
+      description:
+        'share of the last second of live events that must be dropped to raise a drop alert, 0 to 1',
+      min: 0,
+      max: 1,
+      default: 0.1,
+    }),
+    dropAlertRatePerSecond: numberSetting({
+      env: 'PEREGRINE_PRODUCER_DROP_ALERT_RATE_PER_SECOND',
+      description: 'drop alerts allowed per second on average (token bucket refill rate)',
+      min: 0,
+      default: 0.03333,
+    }),
+    dropAlertMaxBurst: numberSetting({
+      env: 'PEREGRINE_PRODUCER_DROP_ALERT_MAX_BURST',
+      description: 'drop alerts allowed back to back (token bucket size)',
+      min: 1,
+      default: 1,
+    }),
+    dropCheckIntervalMs: integerSetting({
+      env: 'PEREGRINE_PRODUCER_DROP_CHECK_INTERVAL_MS',
+      description: 'how often live-source drop counters are read, in milliseconds',
+      min: 100,
+      default: 1000,
     }),
     hostname: textSetting({
       env: 'PEREGRINE_PRODUCER_HOSTNAME',

@@ -30,6 +30,16 @@ export function integerSetting(
   return { ...options, schema, fromText: parseInteger }
 }
 
+/** A decimal number within [min, max], such as a ratio or a rate. Text values are decimals. */
+export function numberSetting(
+  options: Common<number> & { min?: number; max?: number },
+): Setting<number> {
+  let schema = z.number({ error: 'must be a number' })
+  if (options.min !== undefined) schema = schema.min(options.min, `must be at least ${options.min}`)
+  if (options.max !== undefined) schema = schema.max(options.max, `must be at most ${options.max}`)
+  return { ...options, schema, fromText: parseDecimal }
+}
+
 /** A true or false setting. Text values accept true/false, 1/0, yes/no and on/off. */
 export function booleanSetting(options: Common<boolean>): Setting<boolean> {
   return {
@@ -77,6 +87,11 @@ export function mapSetting(
 
 function parseInteger(text: string): number {
   if (!/^-?\d+$/.test(text.trim())) throw new Error('must be a whole number')
+  return Number(text.trim())
+}
+
+function parseDecimal(text: string): number {
+  if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text.trim())) throw new Error('must be a decimal number')
   return Number(text.trim())
 }
 

@@ -171,6 +171,7 @@ export class EbpfSource implements EventSource {
         decode_truncated: this.decodeProblems.truncated,
         unknown_record: this.decodeProblems.unknownKind,
       },
+      kernelRecords: probe?.emitted ?? 0,
     }
   }
 

@@ -8,6 +8,8 @@ export interface SourceStats {
   skipped: Record<string, number>
   /** Records lost before the producer saw them, by cause (kernel ring full, parse failure...). */
   dropped: Record<string, number>
+  /** Records the kernel probe wrote to its ring since it opened (live sources only). */
+  kernelRecords?: number
 }
 
 /**

@@ -28,6 +28,28 @@ export const createProducerMetrics = oncePerRegistry((registry: Registry) => ({
     labelNames: ['reason'] as const,
     registers: [registry],
   }),
+  eventsReadPerSecond: new Gauge({
+    name: 'peregrine_producer_events_read_per_second',
+    help: 'Events read from a live source per second, over the last drop check interval.',
+    registers: [registry],
+  }),
+  kernelRecords: new Counter({
+    name: 'peregrine_producer_kernel_records_total',
+    help: 'Records the eBPF probe wrote to its ring buffer.',
+    registers: [registry],
+  }),
+  kernelDrops: new Counter({
+    name: 'peregrine_producer_kernel_drops_total',
+    help: 'Records the eBPF probe lost in the kernel, by cause: ring_full (user space read too slowly) and stash_full (too many threads inside traced syscalls at once).',
+    labelNames: ['cause'] as const,
+    registers: [registry],
+  }),
+  dropAlerts: new Counter({
+    name: 'peregrine_producer_drop_alerts_total',
+    help: 'Syscall event drop alerts, by outcome: ok (published), rate_limited (token bucket empty) or failed (publishing failed).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
   bufferedEvents: new Gauge({
     name: 'peregrine_producer_buffered_events',
     help: 'Events read from the source and not yet acknowledged by Kafka.',
