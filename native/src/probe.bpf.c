@@ -29,6 +29,8 @@
 #define DEFAULT_RING_BYTES (8 << 20) /* replaced by the addon before load */
 #define CGROUP_NAME_BYTES 128        /* one kernfs name; container ids need 64 + a prefix */
 #define MEMFD_PREFIX_BYTES 6         /* strlen("memfd:") */
+#define NR_EXECVE 59                 /* x86_64 syscall numbers */
+#define NR_EXECVEAT 322
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -333,10 +335,22 @@ int pg_sys_enter(struct bpf_raw_tracepoint_args *ctx) {
   return 0;
 }
 
+/*
+ * After a successful execveat the syscall number register reads as execve's at sys_exit (seen on
+ * Linux 6.18), so for execve exits the number stashed at entry decides. Other exits keep the
+ * register's number, which spares them this hash lookup.
+ */
+static __always_inline long exec_nr_from_stash(long id) {
+  if (id != NR_EXECVE) return id;
+  __u32 tid = (__u32)bpf_get_current_pid_tgid();
+  struct pg_stash *entry = bpf_map_lookup_elem(&stash, &tid);
+  return entry && entry->nr == NR_EXECVEAT ? NR_EXECVEAT : id;
+}
+
 SEC("raw_tracepoint/sys_exit")
 int pg_sys_exit(struct bpf_raw_tracepoint_args *ctx) {
   /* Looking the number up in the spec array first keeps the hash lookup off untraced syscalls. */
-  long id = syscall_nr_at_exit((struct pt_regs *)ctx->args[0]);
+  long id = exec_nr_from_stash(syscall_nr_at_exit((struct pt_regs *)ctx->args[0]));
   if (id < 0 || id >= PG_MAX_SYSCALL_NR) return 0;
 
   __u32 key = id;
