@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { AddressInfo, Server } from 'node:net'
+import {
+  createFakeContainer,
+  removeFakeContainer,
+  runProgram,
+} from '../../producer/scenarios/scenario-context.js'
+import type { FakeContainer } from '../../producer/scenarios/scenario-context.js'
+import { SYSCALL_EVENT_SCHEMA } from '../../schemas/index.js'
+import type { SyscallEvent } from '../../schemas/types.js'
+import { integrationConfig, waitFor } from '../support/harness.js'
+import { collectTopic, liveProbeSkip, startLiveProducer } from '../support/live-pipeline.js'
+import type { LiveProducer, TopicCollector } from '../support/live-pipeline.js'
+
+const NOBODY = 65534
+
+/** Events of this test's own child processes, read back from the events topic. */
+function isOwnDescendant(event: SyscallEvent): boolean {
+  return event.proc.ppid === process.pid || event.ancestors.some((a) => a.pid === process.pid)
+}
+
+async function findEvent(
+  collector: TopicCollector<SyscallEvent>,
+  description: string,
+  match: (event: SyscallEvent) => boolean,
+): Promise<SyscallEvent> {
+  await waitFor(description, () => collector.records.some(match))
+  return collector.records.find(match) as SyscallEvent
+}
+
+function exited(program: string, args: string[], options: { uid?: number; gid?: number } = {}) {
+  const child = spawn(program, args, { stdio: 'ignore', ...options })
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', () => resolve(child.pid as number))
+  })
+}
+
+describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
+  const config = integrationConfig()
+  const workDir = mkdtempSync(join(tmpdir(), 'peregrine-live-'))
+  let producer: LiveProducer
+  let collector: TopicCollector<SyscallEvent>
+  let server: Server
+
+  before(async () => {
+    collector = await collectTopic(config, config.topics.events, SYSCALL_EVENT_SCHEMA, (event) =>
+      isOwnDescendant(event as SyscallEvent),
+    )
+    producer = startLiveProducer(config)
+    await producer.ready
+    server = createServer((socket) => socket.resume())
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  })
+
+  after(async () => {
+    server.close()
+    const summary = await producer.stop()
+    await collector.stop()
+    rmSync(workDir, { recursive: true, force: true })
+    assert.ok(summary.eventsPublished > 0)
+  })
+
+  it('publishes an exec with arguments, ancestry and uid', async () => {
+    const marker = `marker-${randomBytes(4).toString('hex')}`
+    const asNobody = process.getuid?.() === 0 ? { uid: NOBODY, gid: NOBODY } : {}
+
+    const pid = await exited('/bin/echo', ['peregrine', marker], asNobody)
+
+    const exec = await findEvent(collector, 'the execve of echo', (e) => {
+      return e.type === 'execve' && e.proc.pid === pid && e.proc.args.includes(marker)
+    })
+    assert.equal(exec.proc.name, 'echo')
+    assert.equal(exec.proc.exepath, '/bin/echo')
+    assert.deepEqual(exec.proc.args, ['peregrine', marker])
+    assert.equal(exec.res, 0)
+    assert.equal(exec.proc.ppid, process.pid)
+    assert.equal(exec.ancestors[0]?.pid, process.pid)
+    assert.equal(exec.ancestors[0]?.name, 'node')
+    assert.equal(exec.user.uid, asNobody.uid ?? process.getuid?.())
+    if (asNobody.uid !== undefined) assert.equal(exec.user.name, 'nobody')
+    assert.equal(exec.container, null)
+    assert.equal(exec.hostname, 'live-host')
+  })
+
+  it('publishes the open of a written file', async () => {
+    const file = join(workDir, 'written.txt')
+
+    const pid = await exited('/bin/sh', ['-c', 'echo data > "$0"', file])
+
+    const open = await findEvent(collector, `the openat of ${file}`, (e) => {
+      return e.type === 'openat' && e.proc.pid === pid && e.fd?.name === file
+    })
+    assert.equal(open.proc.name, 'sh')
+    assert.equal(open.fd?.type, 'file')
+    assert.equal(open.fd?.typechar, 'f')
+    assert.match(open.args.flags, /O_WRONLY/)
+    assert.match(open.args.flags, /O_CREAT/)
+    assert.match(open.args.flags, /O_TRUNC/)
+    assert.ok((open.res ?? -1) >= 0)
+    assert.equal(open.ancestors[0]?.pid, process.pid)
+  })
+
+  it('publishes a TCP connect to loopback', async () => {
+    const port = (server.address() as AddressInfo).port
+
+    const pid = await exited('/bin/bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])
+
+    const connect = await findEvent(collector, `the connect to port ${port}`, (e) => {
+      return e.type === 'connect' && e.proc.pid === pid
+    })
+    assert.equal(connect.proc.name, 'bash')
+    assert.equal(connect.res, 0)
+    assert.equal(connect.fd?.type, 'ipv4')
+    assert.equal(connect.fd?.l4proto, 'tcp')
+    assert.equal(connect.fd?.sip, '127.0.0.1')
+    assert.equal(connect.fd?.sport, port)
+    assert.equal(connect.fd?.cip, '127.0.0.1')
+    assert.ok((connect.fd?.cport ?? 0) > 0)
+    assert.equal(connect.fd?.name, `127.0.0.1:${connect.fd?.cport}->127.0.0.1:${port}`)
+    assert.equal(connect.args.addr, `127.0.0.1:${port}`)
+  })
+
+  it('publishes container id of a docker cgroup', async (t) => {
+    const container: FakeContainer | null = createFakeContainer()
+    if (container === null) return t.skip('no writable cgroup hierarchy on this host')
+
+    try {
+      await runProgram('/bin/cat', ['/etc/hostname'], container, { inContainer: true })
+    } finally {
+      removeFakeContainer(container)
+    }
+
+    const id = container.fullId.slice(0, 12)
+    const exec = await findEvent(collector, `the execve of cat in container ${id}`, (e) => {
+      return e.type === 'execve' && e.proc.name === 'cat' && e.container?.id === id
+    })
+    assert.equal(exec.container?.full_id, container.fullId)
+    assert.equal(exec.container?.type, 'docker')
+    assert.deepEqual(exec.proc.args, ['/etc/hostname'])
+    assert.equal(exec.ancestors[0]?.pid, process.pid)
+    const announcement = await findEvent(collector, `the container event of ${id}`, (e) => {
+      return e.type === 'container' && e.container?.id === id
+    })
+    assert.equal(announcement.args.full_id, container.fullId)
+  })
+})
