@@ -28,6 +28,16 @@ export interface DemoRun {
   /** Longest wait for the processor and the sink to catch up once the source is drained, in ms. */
   drainTimeoutMs: number
   signal: AbortSignal
+  /** For a live source: what happens once it is attached, and when the demo may stop. */
+  live?: LiveDemo
+}
+
+export interface LiveDemo {
+  /**
+   * Runs once the live source delivers events, such as the scenarios. Returns the rules whose
+   * alerts must be printed before the demo stops the source.
+   */
+  act: () => Promise<string[]>
 }
 
 export interface DemoSummary {
@@ -75,13 +85,16 @@ export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
   })
 
   try {
-    const published = await runProducer({
-      config,
-      logger,
-      metricsRegistry,
-      source: run.source,
-      signal: run.signal,
-    })
+    const published =
+      run.live === undefined
+        ? await runProducer({
+            config,
+            logger,
+            metricsRegistry,
+            source: run.source,
+            signal: run.signal,
+          })
+        : await runLiveProducer(run, run.live, processor, sink)
     await waitUntil(
       () => processor.stats().eventsCompleted >= published.eventsPublished,
       run,
@@ -108,6 +121,50 @@ export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
   } finally {
     await closeAll([sink, processor])
   }
+}
+
+/**
+ * Runs the producer on a live source until `live.act` has run and the alerts of the rules it
+ * returned are printed, then stops the source and returns what was published.
+ */
+async function runLiveProducer(
+  run: DemoRun,
+  live: LiveDemo,
+  processor: { stats: () => { alertsByRule: Record<string, number> } },
+  sink: { stats: () => { consumed: number } },
+): Promise<PublishSummary> {
+  const stopping = new AbortController()
+  const stop = (): void => stopping.abort()
+  run.signal.addEventListener('abort', stop, { once: true })
+  const state: { failure?: unknown } = {}
+  const producing = runProducer({ ...run, signal: stopping.signal })
+  producing.catch((error: unknown) => {
+    state.failure = error
+  })
+
+  try {
+    const ready = (): boolean => run.source.stats().eventsRead > 0 || state.failure !== undefined
+    await waitUntil(ready, run, 'the live source to deliver its first event')
+    if (state.failure === undefined) {
+      const rules = await live.act()
+      const printed = (): boolean => {
+        if (state.failure !== undefined) return true
+        const raised = processor.stats().alertsByRule
+        const total = Object.values(raised).reduce((sum, count) => sum + count, 0)
+        return rules.every((rule) => (raised[rule] ?? 0) > 0) && sink.stats().consumed >= total
+      }
+      await waitUntil(printed, run, 'the alerts of the scenarios')
+    }
+  } catch (error) {
+    stop()
+    // The wait failed first; the producer's own outcome after the stop adds nothing to it.
+    await producing.catch(() => {})
+    throw error
+  } finally {
+    stop()
+    run.signal.removeEventListener('abort', stop)
+  }
+  return await producing
 }
 
 /** Commits the current end offsets of each topic for a new consumer group. */

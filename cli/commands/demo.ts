@@ -3,12 +3,18 @@ import type { Command } from 'commander'
 import { loadPeregrineConfig } from '../../core/peregrine-config.js'
 import type { PeregrineConfig } from '../../core/peregrine-config.js'
 import { ConfigError } from '../../core/errors.js'
-import { loadProcessorRules } from '../../processors/rules-loader.js'
+import { probeAvailability } from '../../native/src/index.js'
+import { DEFAULT_RULES_FILE, loadProcessorRules } from '../../processors/rules-loader.js'
+import type { RuleSet } from '../../processors/rules/index.js'
+import { selectSyscalls } from '../../producer/ebpf/syscall-selection.js'
+import { SCENARIO_RULES_FILE, runScenarios } from '../../producer/scenarios/scenario-runner.js'
+import type { ScenarioOutcome } from '../../producer/scenarios/scenario-runner.js'
 import { createEventSource } from '../../producer/source-factory.js'
 import { PROJECT_ROOT } from '../../schemas/index.js'
 import { startLocalStack, stopLocalStack } from '../../stack/local-stack.js'
 import { runDemoPipeline } from '../demo-run.js'
-import type { DemoSummary } from '../demo-run.js'
+import type { DemoSummary, LiveDemo } from '../demo-run.js'
+import type { Logger } from '../../core/logger.js'
 import { addCommonOptions, loadCommandConfig } from '../options.js'
 import type { CommonOptions } from '../options.js'
 import { runTask } from '../role-runtime.js'
@@ -26,14 +32,22 @@ interface DemoOptions extends CommonOptions {
 /** The project's own sample session, in which the default rules fire. */
 export const DEMO_SESSION_FILE = join(PROJECT_ROOT, 'producer', 'samples', 'demo-session.jsonl')
 
-/** Adds `peregrine demo`: the whole pipeline on the local stack, in one process. */
+/**
+ * Adds `peregrine demo`: the whole pipeline on the local stack, in one process. Without a source
+ * option it watches this host through the live eBPF probe while the scenarios run, with the
+ * bundled default rules plus the scenario rules, and stops once their alerts are printed. Where
+ * the probe cannot run, it replays the sample session and says why.
+ */
 export function registerDemoCommand(program: Command): void {
   const command = program
     .command('demo')
     .description(
       'run the whole pipeline on the local stack: source, producer, processor and stdout sink',
     )
-    .option('--capture <file>', 'read a Falco/sysdig capture file (.scap)')
+    .option(
+      '--capture <file>',
+      'read a Falco/sysdig capture file (.scap); default: the live probe with the scenarios',
+    )
     .option('--events <file>', 'read a Peregrine JSON-lines event file')
     .option('--source <source>', 'any source peregrine probe accepts, such as generator:10000')
     .option(
@@ -49,6 +63,8 @@ export function registerDemoCommand(program: Command): void {
     )
   addCommonOptions(command).action(async (options: DemoOptions) => {
     const sourceSpec = chooseSource(options)
+    const isLive = sourceSpec === LIVE_WITH_SCENARIOS
+    const outcomes: ScenarioOutcome[] = []
     const baseConfig = loadCommandConfig({ ...options, logLevel: options.logLevel ?? 'warn' })
     const usesLocalStack =
       options.brokers === undefined && process.env.PEREGRINE_KAFKA_BROKERS === undefined
@@ -58,7 +74,7 @@ export function registerDemoCommand(program: Command): void {
       'demo',
       async (runtime) => {
         const rules = loadProcessorRules(
-          options.rules ?? baseConfig.processor.rulesFiles,
+          options.rules ?? demoRulesFiles(baseConfig.processor.rulesFiles, isLive),
           baseConfig.processor.minPriority,
           runtime.logger,
         )
@@ -68,11 +84,13 @@ export function registerDemoCommand(program: Command): void {
             ? baseConfig
             : withEndpoints(options, stack.brokers, stack.registryUrl)
         try {
-          const source = createEventSource(sourceSpec, {
+          const source = createEventSource(isLive ? 'ebpf' : sourceSpec, {
             hostname: config.producer.hostname,
             logger: runtime.logger,
+            syscalls: isLive ? selectSyscalls(rules.eventTypes()).syscalls : undefined,
           })
           return await runDemoPipeline({
+            live: isLive ? scenarioDemo(rules, outcomes, runtime.logger) : undefined,
             ...runtime,
             config,
             source,
@@ -94,7 +112,28 @@ export function registerDemoCommand(program: Command): void {
       { logToStderr: true },
     )
     process.stdout.write(formatSummary(summary))
+    if (isLive) process.stdout.write(formatScenarios(outcomes))
   })
+}
+
+/** Source value meaning: the live probe, with the scenarios run against it. */
+const LIVE_WITH_SCENARIOS = 'ebpf+scenarios'
+
+function demoRulesFiles(configured: string[], isLive: boolean): string[] {
+  if (configured.length > 0 || !isLive) return configured
+  return [DEFAULT_RULES_FILE, SCENARIO_RULES_FILE]
+}
+
+function scenarioDemo(rules: RuleSet, outcomes: ScenarioOutcome[], logger: Logger): LiveDemo {
+  const loaded = new Set(rules.rules.filter((rule) => rule.enabled).map((rule) => rule.name))
+  return {
+    act: async () => {
+      outcomes.push(...(await runScenarios({ logger })))
+      return outcomes
+        .filter((outcome) => outcome.status === 'ran' && loaded.has(outcome.rule))
+        .map((outcome) => outcome.rule)
+    },
+  }
 }
 
 function chooseSource(options: DemoOptions): string {
@@ -104,7 +143,14 @@ function chooseSource(options: DemoOptions): string {
     options.source,
   ].filter((spec) => spec !== undefined)
   if (given.length > 1) throw new ConfigError('give only one of --capture, --events and --source')
-  return given[0] ?? `events:${DEMO_SESSION_FILE}`
+  if (given.length === 1) return given[0]
+
+  const availability = probeAvailability()
+  if (availability.isAvailable) return LIVE_WITH_SCENARIOS
+  process.stderr.write(
+    `peregrine demo: the live eBPF probe cannot run here (${availability.reason}); replaying the sample session ${DEMO_SESSION_FILE} instead\n`,
+  )
+  return `events:${DEMO_SESSION_FILE}`
 }
 
 function withEndpoints(
@@ -122,6 +168,16 @@ function withEndpoints(
       'metrics.port': options.metricsPort,
     },
   })
+}
+
+/** Formats what each scenario of a live demo did, printed after the summary. */
+export function formatScenarios(outcomes: ScenarioOutcome[]): string {
+  const lines = ['', 'Scenarios (peregrine scenarios list describes each)']
+  for (const outcome of outcomes) {
+    const reason = outcome.reason === undefined ? '' : `: ${outcome.reason}`
+    lines.push(`  ${outcome.status.padEnd(7)} ${outcome.rule}${reason}`)
+  }
+  return `${lines.join('\n')}\n`
 }
 
 /** Formats the end-of-run summary printed after the alerts. */
