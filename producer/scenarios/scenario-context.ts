@@ -27,19 +27,22 @@ export interface RunOptions {
 
 /**
  * A cgroup named like one Docker creates (`docker/<64 hex digits>`), so the probe reports its
- * processes as running in a container with that id. No container runtime is involved.
+ * processes as running in a container with that id. No container runtime is involved. Like a real
+ * container's init, a long-lived process stays in the cgroup until removal, so the producer can
+ * read the container's user names through it after a short-lived process has exited.
  */
 export interface FakeContainer {
   fullId: string
   cgroupDir: string
+  init: ChildProcess
 }
 
 /** Folders of the cgroup hierarchy the probe reads container ids from, v2 first. */
 const CGROUP_ROOTS = ['/sys/fs/cgroup', '/sys/fs/cgroup/pids']
 
 /**
- * Creates the stand-in container's cgroup, or returns null with nothing created when this host
- * has no writable cgroup hierarchy.
+ * Creates the stand-in container's cgroup with its long-lived process, or returns null with
+ * nothing created when this host has no writable cgroup hierarchy.
  */
 export function createFakeContainer(): FakeContainer | null {
   const root = CGROUP_ROOTS.find((dir) => existsSync(join(dir, 'cgroup.procs')))
@@ -48,15 +51,23 @@ export function createFakeContainer(): FakeContainer | null {
   const cgroupDir = join(root, 'docker', fullId)
   try {
     mkdirSync(cgroupDir, { recursive: true })
-    return { fullId, cgroupDir }
   } catch {
     // A read-only or delegated hierarchy: the container scenarios are skipped instead.
     return null
   }
+  const init = spawn('sleep', ['infinity'], { stdio: 'ignore' })
+  writeFileSync(join(cgroupDir, 'cgroup.procs'), String(init.pid))
+  return { fullId, cgroupDir, init }
 }
 
-/** Removes the stand-in container's cgroup; its processes must have exited. */
-export function removeFakeContainer(container: FakeContainer): void {
+/** Ends the stand-in container's process and removes its cgroup. */
+export async function removeFakeContainer(container: FakeContainer): Promise<void> {
+  const { init } = container
+  if (init.exitCode === null && init.signalCode === null) {
+    const exited = new Promise((resolve) => init.once('exit', resolve))
+    init.kill('SIGKILL')
+    await exited
+  }
   rmdirSync(container.cgroupDir)
 }
 

@@ -85,7 +85,7 @@ export async function runScenarios(options: ScenarioRunOptions = {}): Promise<Sc
     return outcomes
   } finally {
     server.close()
-    if (container !== null) removeFakeContainer(container)
+    if (container !== null) await removeFakeContainer(container)
     rmSync(workDir, { recursive: true, force: true })
   }
 }

@@ -57,4 +57,19 @@ describe('UserDirectory', () => {
     assert.equal(users.user('/nonexistent-root', 0), null)
     assert.equal(users.group('/nonexistent-root', 0), null)
   })
+
+  it('retries an unreadable root sooner', () => {
+    const root = mkdtempSync(join(tmpdir(), 'peregrine-users-'))
+    let nowMs = 0
+    const users = new UserDirectory({ refreshIntervalMs: 30_000, maxRoots: 4, now: () => nowMs })
+    assert.equal(users.user(root, 0, 'container-1'), null)
+
+    mkdirSync(join(root, 'etc'))
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n')
+    nowMs = 999
+    assert.equal(users.user(root, 0, 'container-1'), null)
+    nowMs = 1000
+
+    assert.equal(users.user(root, 0, 'container-1')?.name, 'root')
+  })
 })

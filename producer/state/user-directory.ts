@@ -11,7 +11,15 @@ interface Directory {
   users: Map<number, UserEntry>
   groups: Map<number, string>
   loadedAtMs: number
+  /** Tables reused until then; an unreadable root is tried again sooner than a readable one. */
+  expiresAtMs: number
 }
+
+/**
+ * Wait before reading a root again after it gave no users. The root of a short-lived process in
+ * a container is gone once it exits, and a later process of the same container may still show it.
+ */
+const EMPTY_RETRY_MS = 1000
 
 export interface UserDirectoryOptions {
   /** How long parsed /etc/passwd and /etc/group files are reused before being read again. */
@@ -45,19 +53,24 @@ export class UserDirectory {
 
   private directory(root: string, key: string): Directory {
     const cached = this.directories.get(key)
-    if (cached !== undefined && this.now() - cached.loadedAtMs < this.options.refreshIntervalMs) {
-      return cached
-    }
+    const nowMs = this.now()
+    if (cached !== undefined && nowMs < cached.expiresAtMs) return cached
 
-    const loaded = {
-      users: parsePasswd(readText(join(root, 'etc/passwd'))),
+    const users = parsePasswd(readText(join(root, 'etc/passwd')))
+    const loaded: Directory = {
+      users,
       groups: parseGroup(readText(join(root, 'etc/group'))),
-      loadedAtMs: this.now(),
+      loadedAtMs: nowMs,
+      expiresAtMs:
+        nowMs +
+        (users.size === 0
+          ? Math.min(EMPTY_RETRY_MS, this.options.refreshIntervalMs)
+          : this.options.refreshIntervalMs),
     }
     // A container root that vanished keeps its last tables instead of losing every name.
     const directory =
-      cached !== undefined && loaded.users.size === 0
-        ? { ...cached, loadedAtMs: loaded.loadedAtMs }
+      cached !== undefined && cached.users.size > 0 && users.size === 0
+        ? { ...cached, loadedAtMs: nowMs, expiresAtMs: nowMs + this.options.refreshIntervalMs }
         : loaded
     this.directories.delete(key)
     if (this.directories.size >= this.options.maxRoots) {

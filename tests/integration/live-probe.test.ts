@@ -135,7 +135,7 @@ describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
     try {
       await runProgram('/bin/cat', ['/etc/hostname'], container, { inContainer: true })
     } finally {
-      removeFakeContainer(container)
+      await removeFakeContainer(container)
     }
 
     const id = container.fullId.slice(0, 12)
