@@ -5,7 +5,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { silentLogger } from '../core/logger.js'
 import { MAX_RECORD_BYTES, openProbe, probeAvailability } from '../native/src/index.js'
 import { EventBuilder } from './ebpf/event-builder.js'
-import { decodeRecords } from './ebpf/record-decoder.js'
+import { RecordReader } from './ebpf/record-decoder.js'
 import { buildSyscallSpecs } from './ebpf/syscall-table.js'
 import { createProcReader } from './state/proc-reader.js'
 import { ProcessTable } from './state/process-table.js'
@@ -131,6 +131,8 @@ export class EbpfSource implements EventSource {
     this.logger.info({ processes: seeded }, 'eBPF source started')
 
     const buffer = Buffer.alloc(this.options.batchBytes)
+    const reader = new RecordReader(this.decodeProblems)
+    const pending: SyscallEvent[] = []
     try {
       while (!signal.aborted && !this.isClosed) {
         const batch = probe.readBatch(buffer)
@@ -138,14 +140,15 @@ export class EbpfSource implements EventSource {
           await waitOrAbort(this.options.pollIntervalMs, signal)
           continue
         }
-        // Events are built from the whole batch before yielding, because decoded blobs point
-        // into `buffer`, which the next read overwrites.
-        const events = this.handleBatch(
-          decodeRecords(buffer, batch.bytes, this.decodeProblems),
-          processes,
-          builder,
-        )
-        for (const event of events) yield event
+        // Each record becomes an event, which is yielded before the next record is decoded, so
+        // events die young instead of a whole batch of them reaching the old generation. Blobs
+        // point into `buffer`, which stays untouched until the batch is done.
+        reader.reset(buffer, batch.bytes)
+        for (let record = reader.next(); record !== null; record = reader.next()) {
+          this.handleRecord(record, processes, builder, pending)
+          for (let i = 0; i < pending.length; i++) yield pending[i]
+          pending.length = 0
+        }
         // Yielding runs in microtasks only, so a ring that never empties would starve timers
         // and I/O of the whole process without this turn of the event loop.
         await nextTurn()
@@ -195,28 +198,26 @@ export class EbpfSource implements EventSource {
     return this.probe
   }
 
-  private handleBatch(
-    records: ProbeRecord[],
+  /** Applies one record to the state and appends the events it makes to `events`. */
+  private handleRecord(
+    record: ProbeRecord,
     processes: ProcessTable,
     builder: EventBuilder,
-  ): SyscallEvent[] {
-    const events: SyscallEvent[] = []
-    for (const record of records) {
-      const process = this.applyRecord(record, processes)
-      if (process !== null && process.container !== null) {
-        this.announceContainer(record, process, builder, events)
-      }
-      if (record.kind !== 'syscall') continue
-
-      const event = builder.buildSyscall(record, this.eventsRead + 1)
-      if (event === null) {
-        this.skip('unknown_syscall')
-        continue
-      }
-      this.eventsRead++
-      events.push(event)
+    events: SyscallEvent[],
+  ): void {
+    const process = this.applyRecord(record, processes)
+    if (process !== null && process.container !== null) {
+      this.announceContainer(record, process, builder, events)
     }
-    return events
+    if (record.kind !== 'syscall') return
+
+    const event = builder.buildSyscall(record, this.eventsRead + 1)
+    if (event === null) {
+      this.skip('unknown_syscall')
+      return
+    }
+    this.eventsRead++
+    events.push(event)
   }
 
   /** Applies a record to the state; returns the process whose container may need announcing. */

@@ -272,11 +272,18 @@ function setCwd(process: ProcessEntry, cwd: string): void {
   process.revision++
 }
 
+/**
+ * Stores a descriptor and returns its event field. The table keeps the returned object itself, so
+ * later events on the same descriptor share it, and events must not modify it.
+ */
 function store(process: ProcessEntry, fd: number, entry: FdEntry): FileDescriptorInfo {
-  process.fds.set(fd, entry)
-  return { num: fd, ...entry }
+  const info: FileDescriptorInfo = { num: fd, ...entry }
+  process.fds.set(fd, info)
+  return info
 }
 
 function describe(fd: number, entry: FdEntry | null): FileDescriptorInfo | null {
-  return entry === null ? null : { num: fd, ...entry }
+  if (entry === null) return null
+  const stored = entry as Partial<FileDescriptorInfo>
+  return stored.num === fd ? (entry as FileDescriptorInfo) : { num: fd, ...entry }
 }

@@ -57,13 +57,15 @@ export function formatSyscallArgs(
   context: ArgContext,
 ): FormattedArgs {
   const out: FormattedArgs = { args: {}, rawArgs: {}, paths: {}, values: {} }
-  definition.params.forEach((param, index) => {
-    if (param.name === null) return
+  const params = definition.params
+  for (let index = 0; index < params.length; index++) {
+    const param = params[index]
+    if (param.name === null) continue
     const blob = record.blobs[index]
     const value = param.kind === ArgKind.u64At ? readU64(blob) : record.args[index]
     out.values[param.name] = value
     formatParam(out, definition, param, index, value, blob, record, context)
-  })
+  }
 
   out.args[definition.resName] = formatResult(record.res)
   out.rawArgs[definition.resName] = String(record.res)
@@ -81,31 +83,26 @@ function formatParam(
   context: ArgContext,
 ): void {
   const name = param.name as string
-  const set = (text: string, raw = String(value)): void => {
-    out.args[name] = text
-    out.rawArgs[name] = raw
-  }
-
   switch (param.format) {
     case 'path': {
-      if (blob === null) return set(NOT_AVAILABLE, NOT_AVAILABLE)
+      if (blob === null) return setArg(out, name, NOT_AVAILABLE, NOT_AVAILABLE)
       const raw = decodeCString(blob)
       const absolute = resolvePath(raw, dirFdBefore(definition, index, record), context)
       out.paths[name] = absolute
-      return set(absolute, raw)
+      return setArg(out, name, absolute, raw)
     }
     case 'string': {
       const text = blob === null ? NOT_AVAILABLE : decodeCString(blob)
-      return set(text, text)
+      return setArg(out, name, text, text)
     }
     case 'sockaddr': {
       const address = blob === null ? null : parseSockaddr(blob)
       const text = address === null ? NOT_AVAILABLE : formatEndpoint(address)
-      return set(text, text)
+      return setArg(out, name, text, text)
     }
     case 'openFlags': {
       const flags = formatOpenFlags(value, context.isCreated)
-      return set(flags.text, flags.raw)
+      return setArg(out, name, flags.text, flags.raw)
     }
     case 'fdPair': {
       const pair = readFdPair(blob)
@@ -114,8 +111,13 @@ function formatParam(
       return
     }
     default:
-      return set(formatNumber(param, value, context), String(toInt32IfFd(param, value)))
+      return setArg(out, name, formatNumber(param, value, context), String(toInt32IfFd(param, value)))
   }
+}
+
+function setArg(out: FormattedArgs, name: string, text: string, raw: string): void {
+  out.args[name] = text
+  out.rawArgs[name] = raw
 }
 
 function formatNumber(param: SyscallParam, value: number, context: ArgContext): string {
