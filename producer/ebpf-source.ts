@@ -7,6 +7,7 @@ import { MAX_RECORD_BYTES, openProbe, probeAvailability } from '../native/src/in
 import { EventBuilder } from './ebpf/event-builder.js'
 import { RecordReader } from './ebpf/record-decoder.js'
 import { buildSyscallSpecs } from './ebpf/syscall-table.js'
+import { DOCKER_SOCKET, DockerMetadata } from './state/docker-metadata.js'
 import { createProcReader } from './state/proc-reader.js'
 import { ProcessTable } from './state/process-table.js'
 import { UserDirectory } from './state/user-directory.js'
@@ -15,6 +16,7 @@ import type { Probe, ProbeAvailability, ProbeOpener, ProbeStats } from '../nativ
 import type { SyscallEvent } from '../schemas/types.js'
 import type { DecodeProblems, ProbeRecord } from './ebpf/record-decoder.js'
 import type { EventSource, SourceStats } from './event-source.js'
+import type { ContainerMetadataSource } from './state/docker-metadata.js'
 import type { ProcReader } from './state/proc-reader.js'
 import type { ProcessEntry } from './state/process-table.js'
 
@@ -45,6 +47,11 @@ export interface EbpfSourceOptions {
   procReader?: ProcReader
   /** Opens the kernel probe; tests pass a fake. */
   openProbe?: ProbeOpener
+  /**
+   * Container runtime API for names, images, labels and mounts. Default: the Docker API when
+   * /var/run/docker.sock exists, else none. Null turns the lookups off.
+   */
+  containerMetadata?: ContainerMetadataSource | null
   logger?: Logger
 }
 
@@ -69,10 +76,11 @@ export class EbpfSource implements EventSource {
   readonly name = 'ebpf'
   readonly isLive = true
   private readonly options: Required<
-    Omit<EbpfSourceOptions, 'syscalls' | 'hostname' | 'logger'>
+    Omit<EbpfSourceOptions, 'syscalls' | 'hostname' | 'logger' | 'containerMetadata'>
   > & {
     syscalls?: readonly string[]
     hostname: string
+    containerMetadata: ContainerMetadataSource | null
   }
 
   private readonly logger: Logger
@@ -91,6 +99,10 @@ export class EbpfSource implements EventSource {
       openProbe,
       ...stripUndefined(options),
       hostname: options.hostname ?? osHostname(),
+      containerMetadata:
+        options.containerMetadata === undefined
+          ? defaultContainerMetadata(options.logger)
+          : options.containerMetadata,
     }
     if (this.options.batchBytes < MAX_RECORD_BYTES) {
       throw new RangeError(`batchBytes must be at least ${MAX_RECORD_BYTES}`)
@@ -127,6 +139,7 @@ export class EbpfSource implements EventSource {
       bootEpochNs: probe.bootEpochNs,
       maxAncestors: this.options.maxAncestors,
       userRefreshIntervalMs: this.options.userRefreshIntervalMs,
+      containerMetadata: this.options.containerMetadata,
     })
     this.logger.info({ processes: seeded }, 'eBPF source started')
 
@@ -259,6 +272,11 @@ export class EbpfSource implements EventSource {
   private skip(reason: string): void {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1
   }
+}
+
+/** NOTE: only Docker's API is queried; containers of CRI runtimes get no image or labels. */
+function defaultContainerMetadata(logger: Logger | undefined): ContainerMetadataSource | null {
+  return existsSync(DOCKER_SOCKET) ? new DockerMetadata({ logger }) : null
 }
 
 /** cgroup v2 alone is mounted when the root of /sys/fs/cgroup lists its controllers. */

@@ -8,6 +8,7 @@ import type {
   SyscallEvent,
   UserInfo,
 } from '../../schemas/types.js'
+import type { ContainerMetadata, ContainerMetadataSource } from '../state/docker-metadata.js'
 import type { ProcReader } from '../state/proc-reader.js'
 import type { ProcessEntry, ProcessTable } from '../state/process-table.js'
 import type { UserDirectory } from '../state/user-directory.js'
@@ -20,6 +21,8 @@ export interface EventBuilderOptions {
   maxAncestors: number
   /** How long user names in cached event parts are reused, as for the passwd files. */
   userRefreshIntervalMs: number
+  /** A container runtime's API, for name, image, labels and the like; none when unset. */
+  containerMetadata?: ContainerMetadataSource | null
 }
 
 interface DerivedParts {
@@ -87,6 +90,19 @@ const NO_LOGINUID = -1
 /** Container records kept for reuse between events; the cache is rebuilt when it fills. */
 const MAX_CONTAINERS = 4096
 const WRITE_BITS = { owner: 0o200, group: 0o020, other: 0o002 }
+/** Container fields while no runtime API has described the container. */
+const NO_METADATA: ContainerMetadata = {
+  name: null,
+  image: null,
+  image_id: null,
+  image_repository: null,
+  image_tag: null,
+  image_digest: null,
+  privileged: null,
+  ip: null,
+  labels: {},
+  mounts: [],
+}
 
 /**
  * Turns syscall records into self-contained SyscallEvents: it formats the arguments, applies the
@@ -95,6 +111,8 @@ const WRITE_BITS = { owner: 0o200, group: 0o020, other: 0o002 }
  */
 export class EventBuilder {
   private readonly containers = new Map<string, ContainerInfo>()
+  /** Containers whose cached record already carries the runtime's metadata. */
+  private readonly containersWithMetadata = new Set<string>()
   private readonly derived = new WeakMap<ProcessEntry, DerivedParts>()
 
   constructor(
@@ -273,27 +291,24 @@ export class EventBuilder {
     const ref = process.container
     if (ref === null) return null
     const cached = this.containers.get(ref.fullId)
-    if (cached !== undefined) return cached
+    if (cached !== undefined && this.containersWithMetadata.has(ref.fullId)) return cached
 
-    // NOTE: name, image, labels and mounts come from the runtime's API, which this source does
-    // not query yet, so they stay empty.
+    // The runtime's API answers in the background, so a container's first events may go out
+    // without the fields it adds and later ones carry them.
+    const metadata = this.options.containerMetadata?.lookup(ref.type, ref.fullId)
+    if (cached !== undefined && metadata === undefined) return cached
     const info: ContainerInfo = {
       id: ref.id,
       full_id: ref.fullId,
-      name: null,
       type: ref.type,
-      image: null,
-      image_id: null,
-      image_repository: null,
-      image_tag: null,
-      image_digest: null,
-      privileged: null,
-      ip: null,
-      labels: {},
-      mounts: [],
+      ...(metadata ?? NO_METADATA),
     }
-    if (this.containers.size >= MAX_CONTAINERS) this.containers.clear()
+    if (this.containers.size >= MAX_CONTAINERS) {
+      this.containers.clear()
+      this.containersWithMetadata.clear()
+    }
     this.containers.set(ref.fullId, info)
+    if (metadata !== undefined) this.containersWithMetadata.add(ref.fullId)
     return info
   }
 

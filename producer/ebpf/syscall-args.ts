@@ -111,7 +111,12 @@ function formatParam(
       return
     }
     default:
-      return setArg(out, name, formatNumber(param, value, context), String(toInt32IfFd(param, value)))
+      return setArg(
+        out,
+        name,
+        formatNumber(param, value, context),
+        String(toInt32IfFd(param, value)),
+      )
   }
 }
 
