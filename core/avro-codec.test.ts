@@ -71,7 +71,7 @@ describe('exact long type', () => {
 })
 
 describe('AvroCodec framing', () => {
-  // A registry stand-in that knows one schema id; the real registry is exercised by the
+  // A registry stand-in that returns one schema id; the real registry is exercised by the
   // integration tests, this only drives the codec's own framing and buffer handling.
   const schema = {
     type: 'record',

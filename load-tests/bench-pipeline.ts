@@ -4,7 +4,8 @@
  * 1. Avro encoding alone (no Kafka), as the ceiling the producer can approach.
  * 2. Producer: the synthetic generator publishes N events to a fresh events topic.
  * 3. Processor: a fresh consumer group evaluates the bundled rules on those N events and writes
- *    the alerts; timed from start until every event is consumed and its alerts acknowledged.
+ *    the alerts. The clock runs from the first consumed event until every event's alerts are
+ *    acknowledged.
  *
  * Usage: node dist/load-tests/bench-pipeline.js [--events N] [--rules FILE...]
  * Starts the local stack when it is not running and stops it again afterwards.
