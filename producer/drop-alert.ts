@@ -2,7 +2,7 @@ import type { Alert } from '../schemas/types.js'
 
 /** Falco's rule name for its syscall event drop alert (Falco 0.15 and later). */
 export const DROP_ALERT_RULE = 'Falco internal: syscall event drop'
-/** Falco raises the drop alert at Debug priority (Critical before Falco 0.33). */
+/** Falco raises the drop alert at Debug priority. Older Falco versions used Critical. */
 export const DROP_ALERT_PRIORITY = 'Debug'
 /** Falco's event source name for alerts it raises about itself. */
 export const DROP_ALERT_SOURCE = 'internal'

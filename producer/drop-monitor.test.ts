@@ -67,7 +67,7 @@ async function startHarness(settings: Partial<DropMonitorSettings> = {}): Promis
   return { probe, alerts, publisherDrops, monitor, metrics, stop }
 }
 
-/** One second in which the kernel wrote `written` records and lost `lost` to a full ring. */
+/** Simulates one second in which the kernel wrote `written` records and lost `lost` to a full ring. */
 function secondWithDrops(harness: Harness, written: number, lost: number): void {
   harness.probe.counters.emitted += written
   harness.probe.counters.ringFull += lost

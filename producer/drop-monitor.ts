@@ -7,11 +7,11 @@ import type { ProducerMetrics } from './metrics.js'
 import { TokenBucket } from './token-bucket.js'
 
 export interface DropMonitorSettings {
-  /** Share of an interval's events that must be lost to raise an alert; Falco's default is .1. */
+  /** Share of an interval's events that must be lost to raise an alert. Falco's default is .1. */
   threshold: number
-  /** Token bucket refill rate, in alerts per second; Falco's default is .03333. */
+  /** Token bucket refill rate, in alerts per second. Falco's default is .03333. */
   ratePerSecond: number
-  /** Token bucket size, in alerts; Falco's default is 1. */
+  /** Token bucket size, in alerts. Falco's default is 1. */
   maxBurst: number
   intervalMs: number
   hostname: string
@@ -29,7 +29,7 @@ export interface DropMonitorOptions {
   logger: Logger
 }
 
-/** Source drop reasons that happen in the kernel; every other reason happens in user space. */
+/** Source drop reasons that happen in the kernel. Every other reason happens in user space. */
 const KERNEL_CAUSES = { ring_full: 'ring_full', stash_full: 'stash_full' } as const
 
 interface Totals {
@@ -129,7 +129,7 @@ export class DropMonitor {
     for (const reason of Object.keys(after.dropped)) {
       if (reason in KERNEL_CAUSES) continue
       userSpace[reason] = delta(reason)
-      // The publisher counts its own drops in the metric; the source's are counted here.
+      // The publisher counts its own drops in the metric, so only the source's are counted here.
       if (!publisherReasons.has(reason)) sourceUserSpace[reason] = delta(reason)
     }
     const kernelDrops = kernel.ring_full + kernel.stash_full

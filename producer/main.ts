@@ -113,7 +113,7 @@ function startDropMonitor(
   return monitor
 }
 
-/** Publishes a drop alert; a failure is logged and counted, and the events keep flowing. */
+/** Publishes a drop alert. A failure is logged and counted, and the events keep flowing. */
 function publishAlert(
   producer: Producer,
   codec: AvroCodec<Alert>,

@@ -12,10 +12,10 @@ import { GeneratorSource } from './generator-source.js'
 export const SOURCE_KINDS = ['capture', 'events', 'generator', 'ebpf'] as const
 
 export interface SourceFactoryOptions {
-  /** Host name written into events; the machine's name when unset. */
+  /** Host name written into events, the machine's name when unset. */
   hostname?: string
   logger: Logger
-  /** Event types the live probe traces; every supported syscall when unset. */
+  /** Event types the live probe traces, every supported syscall when unset. */
   syscalls?: readonly string[]
   /** Further options of the live source, for benchmarks and tests. */
   ebpf?: Omit<EbpfSourceOptions, 'hostname' | 'logger' | 'syscalls'>

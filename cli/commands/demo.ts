@@ -36,7 +36,7 @@ export const DEMO_SESSION_FILE = join(PROJECT_ROOT, 'producer', 'samples', 'demo
  * Adds `peregrine demo`: the whole pipeline on the local stack, in one process. Without a source
  * option it watches this host through the live eBPF probe while the scenarios run, with the
  * bundled default rules plus the scenario rules, and stops once their alerts are printed. Where
- * the probe cannot run, it replays the sample session and says why.
+ * the probe cannot run, it replays the sample session and prints why.
  */
 export function registerDemoCommand(program: Command): void {
   const command = program

@@ -21,7 +21,7 @@ export interface EventBuilderOptions {
   maxAncestors: number
   /** How long user names in cached event parts are reused, as for the passwd files. */
   userRefreshIntervalMs: number
-  /** A container runtime's API, for name, image, labels and the like; none when unset. */
+  /** A container runtime's API for name, image, labels and the like, none when unset. */
   containerMetadata?: ContainerMetadataSource | null
 }
 
@@ -293,7 +293,7 @@ export class EventBuilder {
     const cached = this.containers.get(ref.fullId)
     if (cached !== undefined && this.containersWithMetadata.has(ref.fullId)) return cached
 
-    // The runtime's API answers in the background, so a container's first events may go out
+    // The runtime's API responds in the background, so a container's first events may go out
     // without the fields it adds and later ones carry them.
     const metadata = this.options.containerMetadata?.lookup(ref.type, ref.fullId)
     if (cached !== undefined && metadata === undefined) return cached

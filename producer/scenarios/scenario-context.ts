@@ -4,7 +4,9 @@ import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 
-/** What a scenario may use; everything it creates lives in `workDir` or is undone by the runner. */
+/**
+ * Resources of a scenario. Everything it creates lives in `workDir` or is undone by the runner.
+ */
 export interface ScenarioContext {
   /** A fresh temporary folder of this run. */
   workDir: string
@@ -12,7 +14,7 @@ export interface ScenarioContext {
   helper: string
   /** Port of a TCP server the runner listens with on 127.0.0.1. */
   tcpPort: number
-  /** The cgroup that stands in for a container, or null when none could be created. */
+  /** The cgroup used in place of a container, or null when none could be created. */
   container: FakeContainer | null
   /** Runs a program to its end; rejects unless it exits with `expectedCode` (default 0). */
   run: (program: string, args: string[], options?: RunOptions) => Promise<void>

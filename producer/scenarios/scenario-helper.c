@@ -4,7 +4,7 @@
  *
  *   scenario-helper open-read PATH      open PATH read-only and close it without reading
  *   scenario-helper ptrace-attach       attach to a child of its own, then detach and end it
- *   scenario-helper ptrace-traceme      a child asks to be traced by this program, then exits
+ *   scenario-helper ptrace-traceme      a child requests tracing by this program, then exits
  *   scenario-helper memfd-exec PROGRAM  copy PROGRAM into a memfd and execute it from there
  *   scenario-helper packet-socket       open an AF_PACKET socket and close it unbound
  */

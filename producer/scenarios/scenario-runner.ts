@@ -30,7 +30,7 @@ export interface ScenarioOutcome {
   rulesFile: RulesFileName
   action: string
   status: 'ran' | 'skipped' | 'failed'
-  /** Why the scenario was skipped or failed. */
+  /** Reason the scenario was skipped or failed. */
   reason?: string
   /** Wall-clock time the action started, in nanoseconds since the epoch. */
   startedAtNs: bigint
@@ -105,7 +105,7 @@ async function runOne(scenario: Scenario, context: ScenarioContext): Promise<Sce
   }
 }
 
-/** A TCP server on 127.0.0.1 that reads and discards whatever its clients send. */
+/** Starts a TCP server on 127.0.0.1 that reads and discards whatever its clients send. */
 async function listenOnLoopback(): Promise<Server> {
   const server = createServer((socket) => {
     socket.on('error', () => {

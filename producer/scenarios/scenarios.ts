@@ -15,7 +15,7 @@ export interface Scenario {
   /** Name of the upstream rule the action triggers. */
   rule: string
   rulesFile: RulesFileName
-  /** What the action does, in one line. */
+  /** One-line description of the action. */
   action: string
   /** True when the action must run inside the stand-in container. */
   needsContainer: boolean

@@ -6,10 +6,10 @@ import type { ContainerInfo } from '../../schemas/types.js'
 /** The Docker Engine API's default Unix socket. */
 export const DOCKER_SOCKET = '/var/run/docker.sock'
 
-/** Container fields a runtime's API adds to what the cgroup path tells. */
+/** Container fields that a runtime's API adds to the id and type read from the cgroup path. */
 export type ContainerMetadata = Omit<ContainerInfo, 'id' | 'full_id' | 'type'>
 
-/** Looks containers up in a runtime's API; the event builder asks it for each new container. */
+/** Looks containers up in a runtime's API. The event builder calls it for each new container. */
 export interface ContainerMetadataSource {
   /**
    * Returns the metadata fetched so far for a container, or undefined while none is known. The
@@ -22,7 +22,7 @@ export interface DockerMetadataOptions {
   socketPath?: string
   /** Time allowed for one inspect request, in milliseconds (default 2000). */
   timeoutMs?: number
-  /** Containers remembered; past that the cache restarts (default 4096). */
+  /** Containers remembered before the cache restarts (default 4096). */
   maxContainers?: number
   logger?: Logger
 }
@@ -73,12 +73,12 @@ export class DockerMetadata implements ContainerMetadataSource {
     return typeof entry === 'object' ? entry : undefined
   }
 
-  /** Resolves once every fetch started so far has settled; for tests and shutdown. */
+  /** Resolves once every fetch started so far has settled, for tests and shutdown. */
   async settled(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight])
   }
 
-  /** Fetches one container's metadata; null when the daemon does not know it. */
+  /** Fetches one container's metadata, or returns null when the daemon does not know it. */
   async inspect(fullId: string): Promise<ContainerMetadata | null> {
     const { status, body } = await this.get(`/containers/${encodeURIComponent(fullId)}/json`)
     if (status === 404) return null
@@ -106,7 +106,10 @@ export class DockerMetadata implements ContainerMetadataSource {
     )
     this.inFlight.add(fetching)
     // Both branches above handle the outcome, so this promise never rejects.
-    fetching.then(() => this.inFlight.delete(fetching), () => {})
+    fetching.then(
+      () => this.inFlight.delete(fetching),
+      () => {},
+    )
   }
 
   private get(path: string): Promise<{ status: number; body: string }> {

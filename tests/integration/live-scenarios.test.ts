@@ -20,7 +20,7 @@ const STABLE_RULES = upstreamPath('falco-rules', 'falco_rules.yaml')
 const INCUBATING_RULES = upstreamPath('falco-rules', 'falco-incubating_rules.yaml')
 const skip = liveProbeSkip() || missingUpstream(STABLE_RULES, INCUBATING_RULES) || false
 
-/** Longest wait for the alerts of every scenario once they all ran. */
+/** Maximum wait for the alerts of every scenario once they all ran. */
 const ALERT_DEADLINE_MS = 60_000
 /**
  * Event times are the boot clock plus the wall-clock time at boot, estimated when the probe opens,
