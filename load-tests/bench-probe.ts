@@ -13,8 +13,8 @@
  * syscalls. Needs root (or CAP_BPF and CAP_PERFMON), the built addon and a C compiler. Prints a
  * Markdown table, and JSON with --json. Numbers depend on the machine and its other load.
  *
- *   node dist/load-tests/bench-probe.js [--seconds 5] [--builds 3] [--rate 200000]
- *     [--ring-mib 8] [--json]
+ *   node dist/load-tests/bench-probe.js [--seconds 5] [--rounds 3] [--builds 3]
+ *     [--rate 200000] [--ring-mib 8] [--json]
  */
 import { execFile, spawn } from 'node:child_process'
 import { cpus, tmpdir } from 'node:os'
@@ -43,6 +43,17 @@ interface LoopResult {
   seconds: number
 }
 
+interface BaseRound {
+  openClose: LoopResult
+  getppid: LoopResult
+}
+
+interface TracedRound {
+  openClose: TracedLoop
+  paced: TracedLoop
+  getppid: TracedLoop
+}
+
 interface TracedLoop extends LoopResult {
   /** Events of the loop's own process that the source delivered. */
   loopEvents: number
@@ -64,6 +75,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '5' },
       builds: { type: 'string', default: '3' },
       rate: { type: 'string', default: '200000' },
+      rounds: { type: 'string', default: '3' },
       'ring-mib': { type: 'string', default: '8' },
       json: { type: 'boolean', default: false },
     },
@@ -84,22 +96,30 @@ async function main(): Promise<void> {
     const syscalls = benchSyscalls()
     ringBytes = Number(values['ring-mib']) * 1024 * 1024
 
-    const base = {
-      openClose: await runLoop(loop, 'open-close', seconds, 0),
-      getppid: await runLoop(loop, 'getppid', seconds, 0),
+    const probesBefore = await countAttachedProbes()
+    const rounds: Array<{ base: BaseRound; traced: TracedRound }> = []
+    for (let round = 0; round < Number(values.rounds); round++) {
+      const base = {
+        openClose: await runLoop(loop, 'open-close', seconds, 0),
+        getppid: await runLoop(loop, 'getppid', seconds, 0),
+      }
+      const traced = await withSource(syscalls.list, async (source) => ({
+        openClose: await tracedLoop(source, loop, 'open-close', seconds, 0),
+        paced: await tracedLoop(source, loop, 'open-close', seconds, pacedSyscallsPerSecond / 2),
+        getppid: await tracedLoop(source, loop, 'getppid', seconds, 0),
+      }))
+      rounds.push({ base, traced })
     }
-    const traced = await withSource(syscalls.list, async (source) => ({
-      openClose: await tracedLoop(source, loop, 'open-close', seconds, 0),
-      paced: await tracedLoop(source, loop, 'open-close', seconds, pacedSyscallsPerSecond / 2),
-      getppid: await tracedLoop(source, loop, 'getppid', seconds, 0),
-    }))
+    const base = medianRound(rounds.map((round) => round.base))
+    const traced = medianRound(rounds.map((round) => round.traced))
     const builds = await measureBuilds(workDir, Number(values.builds), syscalls.list)
 
     const report = {
       date: new Date().toISOString(),
       machine: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ring ${ringBytes / 1024 / 1024} MiB`,
       syscalls: syscalls.description,
-      loop: { seconds, base, traced },
+      otherProbes: { before: probesBefore, after: await countAttachedProbes() },
+      loop: { seconds, rounds: rounds.length, base, traced },
       builds,
     }
     if (values.json) console.log(JSON.stringify(report, null, 2))
@@ -311,6 +331,36 @@ async function timeBuild(workDir: string, tarball: string, index: number, label:
   return seconds
 }
 
+/**
+ * Returns, for each loop of the rounds, the round whose rate is the median one. Whole rounds are
+ * kept, so the numbers of one row come from one run.
+ */
+function medianRound<T extends object>(rounds: T[]): T {
+  const first = rounds[0] as Record<string, LoopResult>
+  const result: Record<string, LoopResult> = {}
+  for (const key of Object.keys(first)) {
+    const sorted = rounds
+      .map((round) => (round as Record<string, LoopResult>)[key])
+      .sort((a, b) => a.operations / a.seconds - b.operations / b.seconds)
+    result[key] = sorted[Math.floor(sorted.length / 2)]
+  }
+  return result as T
+}
+
+/**
+ * Counts the probe programs attached on this host, this benchmark's own excluded: other
+ * processes' probes (tests of another checkout, say) slow every syscall and skew the numbers.
+ */
+async function countAttachedProbes(): Promise<number | null> {
+  try {
+    const { stdout } = await run('bpftool', ['prog', 'show'])
+    return stdout.split('\n').filter((line) => line.includes('pg_sys_enter')).length
+  } catch {
+    // Without bpftool the count is unknown, which the report says.
+    return null
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
@@ -321,10 +371,12 @@ function printReport(report: {
   date: string
   machine: string
   syscalls: string
+  otherProbes: { before: number | null; after: number | null }
   loop: {
     seconds: number
-    base: { openClose: LoopResult; getppid: LoopResult }
-    traced: { openClose: TracedLoop; paced: TracedLoop; getppid: TracedLoop }
+    rounds: number
+    base: BaseRound
+    traced: TracedRound
   }
   builds: BuildTimes
 }): void {
@@ -338,6 +390,8 @@ function printReport(report: {
     `date: ${report.date}`,
     `machine: ${report.machine}`,
     `traced syscalls: ${report.syscalls}`,
+    `probes of other processes attached at start and end: ${report.otherProbes.before ?? 'unknown'}, ${report.otherProbes.after ?? 'unknown'}`,
+    `syscall loops: median of ${report.loop.rounds} rounds of ${report.loop.seconds} s each`,
     '',
     '| loop | syscalls/s | events/s delivered | loss | consumer CPU | ns per syscall |',
     '| --- | --- | --- | --- | --- | --- |',
