@@ -46,7 +46,7 @@ export function createEventSource(spec: string, options: SourceFactoryOptions): 
     return new GeneratorSource({ count: Number(argument), hostname })
   if (spec === 'ebpf') return createEbpfSource(hostname, options)
   throw new ConfigError(
-    `--source "${spec}" is invalid; use ebpf (the live probe), capture:FILE (a .scap capture), events:FILE (a JSON-lines event file) or generator:COUNT`,
+    `--source "${spec}" is invalid; use capture:FILE (a .scap capture), events:FILE (a JSON-lines event file), generator:COUNT or ebpf (this host, live)`,
   )
 }
 
