@@ -225,6 +225,14 @@ export const SETTINGS = {
       min: 100,
       default: 1000,
     }),
+    ebpfRingMib: integerSetting({
+      env: 'PEREGRINE_PRODUCER_EBPF_RING_MIB',
+      description:
+        'kernel ring buffer of the live eBPF probe, in MiB; a power of two from 1 to 1024',
+      min: 1,
+      max: 1024,
+      default: 32,
+    }),
     hostname: textSetting({
       env: 'PEREGRINE_PRODUCER_HOSTNAME',
       description: 'host name written into events; defaults to the capture host or this machine',

@@ -60,6 +60,12 @@ function createEbpfSource(hostname: string, options: SourceFactoryOptions): Ebpf
       `the eBPF probe cannot run on this host: ${availability.reason}`,
     )
   }
+  const ringBytes = options.ebpf?.ringBytes
+  if (ringBytes !== undefined && (ringBytes & (ringBytes - 1)) !== 0) {
+    throw new ConfigError(
+      `the eBPF ring buffer size ${ringBytes} bytes is invalid; use a power of two (PEREGRINE_PRODUCER_EBPF_RING_MIB 1, 2, 4 ... 1024)`,
+    )
+  }
   return new EbpfSource({
     ...options.ebpf,
     hostname,

@@ -88,6 +88,7 @@ export function registerDemoCommand(program: Command): void {
             hostname: config.producer.hostname,
             logger: runtime.logger,
             syscalls: isLive ? selectSyscalls(rules.eventTypes()).syscalls : undefined,
+            ebpf: { ringBytes: config.producer.ebpfRingMib * 1024 * 1024 },
           })
           return await runDemoPipeline({
             live: isLive ? scenarioDemo(rules, outcomes, runtime.logger) : undefined,

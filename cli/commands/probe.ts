@@ -10,6 +10,8 @@ import { addCommonOptions, loadCommandConfig } from '../options.js'
 import type { CommonOptions } from '../options.js'
 import { runTask } from '../role-runtime.js'
 
+const MIB = 1024 * 1024
+
 interface ProbeOptions extends CommonOptions {
   source: string
   hostname?: string
@@ -42,6 +44,7 @@ export function registerProbeCommand(program: Command): void {
         hostname: config.producer.hostname,
         logger: runtime.logger,
         syscalls: tracedSyscalls(options.rules, config, runtime.logger),
+        ebpf: { ringBytes: config.producer.ebpfRingMib * MIB },
       })
       return await runProducer({ ...runtime, source })
     })
