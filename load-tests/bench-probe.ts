@@ -14,7 +14,7 @@
  * Markdown table, and JSON with --json. Numbers depend on the machine and its other load.
  *
  *   node dist/load-tests/bench-probe.js [--seconds 5] [--rounds 3] [--builds 3]
- *     [--rate 200000] [--ring-mib 8] [--json]
+ *     [--rate 200000] [--ring-mib 32] [--json]
  */
 import { execFile, spawn } from 'node:child_process'
 import { cpus, tmpdir } from 'node:os'
@@ -30,7 +30,7 @@ import type { SourceStats } from '../producer/event-source.js'
 
 const run = promisify(execFile)
 /** Kernel ring buffer size of every probe the benchmark opens (--ring-mib). */
-let ringBytes = 8 * 1024 * 1024
+let ringBytes = 32 * 1024 * 1024
 const LOOP_SOURCE = join(PROJECT_ROOT, 'load-tests', 'bench-probe', 'syscall-loop.c')
 const OPENED_FILE = '/etc/hostname'
 const RULES_FILES = [
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       builds: { type: 'string', default: '3' },
       rate: { type: 'string', default: '200000' },
       rounds: { type: 'string', default: '3' },
-      'ring-mib': { type: 'string', default: '8' },
+      'ring-mib': { type: 'string', default: '32' },
       json: { type: 'boolean', default: false },
     },
   })
