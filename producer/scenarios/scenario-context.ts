@@ -37,6 +37,8 @@ export interface FakeContainer {
   fullId: string
   cgroupDir: string
   init: ChildProcess
+  /** The `docker` parent folder when this run created it, so removal takes it away too. */
+  createdParent: string | null
 }
 
 /** Folders of the cgroup hierarchy the probe reads container ids from, v2 first. */
@@ -50,7 +52,9 @@ export function createFakeContainer(): FakeContainer | null {
   const root = CGROUP_ROOTS.find((dir) => existsSync(join(dir, 'cgroup.procs')))
   if (root === undefined) return null
   const fullId = randomBytes(32).toString('hex')
-  const cgroupDir = join(root, 'docker', fullId)
+  const parent = join(root, 'docker')
+  const createdParent = existsSync(parent) ? null : parent
+  const cgroupDir = join(parent, fullId)
   try {
     mkdirSync(cgroupDir, { recursive: true })
   } catch {
@@ -59,7 +63,7 @@ export function createFakeContainer(): FakeContainer | null {
   }
   const init = spawn('sleep', ['infinity'], { stdio: 'ignore' })
   writeFileSync(join(cgroupDir, 'cgroup.procs'), String(init.pid))
-  return { fullId, cgroupDir, init }
+  return { fullId, cgroupDir, init, createdParent }
 }
 
 /** Ends the stand-in container's process and removes its cgroup. */
@@ -71,6 +75,12 @@ export async function removeFakeContainer(container: FakeContainer): Promise<voi
     await exited
   }
   rmdirSync(container.cgroupDir)
+  if (container.createdParent === null) return
+  try {
+    rmdirSync(container.createdParent)
+  } catch {
+    // Another run's stand-in container is still inside, and that run removes the folder.
+  }
 }
 
 /**
