@@ -13,7 +13,7 @@ export interface RuleMatch {
 
 /** The part of a loaded rule set the processor uses. */
 export interface RuleEvaluator {
-  evaluate: (event: SyscallEvent) => RuleMatch[]
+  evaluate: (event: SyscallEvent) => readonly RuleMatch[]
 }
 
 export interface EventPosition {

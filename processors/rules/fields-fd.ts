@@ -1,22 +1,27 @@
 import type { FileDescriptorInfo, SyscallEvent } from '../../schemas/types.js'
+import { perEvent } from './event-cache.js'
 import { int64, optional, simpleField, unavailableField } from './field-helpers.js'
-import type { FieldDefinition, FieldType, FieldValue } from './field-table.js'
+import type { FieldAccessor, FieldDefinition, FieldType, FieldValue } from './field-table.js'
 
 type FdPart = (fd: FileDescriptorInfo, event: SyscallEvent) => FieldValue
 
+const LIST = { isList: true }
 const FILE_TYPES = new Set(['file', 'directory'])
 const IP_TYPES = new Set(['ipv4', 'ipv6'])
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat'])
 
 /** fd.* fields: the file descriptor the event acts on; all missing when the event has none. */
 export const FD_FIELDS: FieldDefinition[] = [
-  fdField('fd.num', 'number', (fd) => fd.num),
-  fdField('fd.type', 'string', (fd) => fd.type),
-  fdField('fd.typechar', 'string', (fd) => fd.typechar),
-  fdField('fd.name', 'string', (fd) => fd.name),
+  // The most read fields get direct accessors, without the shared descriptor check of fdField.
+  simpleField('fd.num', 'number', (event) => (event.fd === null ? undefined : event.fd.num)),
+  simpleField('fd.type', 'string', (event) => (event.fd === null ? undefined : event.fd.type)),
+  simpleField('fd.typechar', 'string', (event) =>
+    event.fd === null ? undefined : event.fd.typechar,
+  ),
+  simpleField('fd.name', 'string', (event) => (event.fd === null ? undefined : event.fd.name)),
   fdField('fd.nameraw', 'string', rawName),
-  fdField('fd.directory', 'string', directoryOf),
-  fdField('fd.filename', 'string', fileNameOf),
+  simpleField('fd.directory', 'string', perEvent(fdPart(directoryOf))),
+  simpleField('fd.filename', 'string', perEvent(fdPart(fileNameOf))),
   fdField('fd.ino', 'number', (fd) => int64(fd.ino)),
   fdField('fd.dev', 'number', (fd) => int64(fd.dev)),
   fdField('fd.l4proto', 'string', (fd) => optional(fd.l4proto)),
@@ -36,9 +41,9 @@ export const FD_FIELDS: FieldDefinition[] = [
   fdField('fd.sport', 'number', (fd) => int64(fd.sport)),
   fdField('fd.lport', 'number', (fd) => int64(fd.is_server === true ? fd.sport : fd.cport)),
   fdField('fd.rport', 'number', (fd) => int64(fd.is_server === true ? fd.cport : fd.sport)),
-  fdField('fd.ip', 'ipaddr', (fd) => present([fd.cip, fd.sip]), true),
-  fdField('fd.port', 'number', (fd) => present([fd.cport, fd.sport]), true),
-  fdField('fd.net', 'ipnet', (fd) => present([fd.cip, fd.sip]), true),
+  simpleField('fd.ip', 'ipaddr', perEvent(fdPart((fd) => present([fd.cip, fd.sip]))), LIST),
+  simpleField('fd.port', 'number', perEvent(fdPart((fd) => present([fd.cport, fd.sport]))), LIST),
+  simpleField('fd.net', 'ipnet', perEvent(fdPart((fd) => present([fd.cip, fd.sip]))), LIST),
   fdField('fd.cnet', 'ipnet', (fd) => optional(fd.cip)),
   fdField('fd.snet', 'ipnet', (fd) => optional(fd.sip)),
   fdField('fd.lnet', 'ipnet', (fd) => optional(fd.is_server === true ? fd.sip : fd.cip)),
@@ -51,15 +56,12 @@ export const FD_FIELDS: FieldDefinition[] = [
   { ...unavailableField('fd.types', 'string'), argument: 'optional', isList: true },
 ]
 
-function fdField(name: string, type: FieldType, part: FdPart, isList = false): FieldDefinition {
-  return simpleField(
-    name,
-    type,
-    (event) => (event.fd === null ? undefined : part(event.fd, event)),
-    {
-      isList,
-    },
-  )
+function fdField(name: string, type: FieldType, part: FdPart): FieldDefinition {
+  return simpleField(name, type, fdPart(part))
+}
+
+function fdPart(part: FdPart): FieldAccessor {
+  return (event) => (event.fd === null ? undefined : part(event.fd, event))
 }
 
 function present(values: (string | number | null)[]): FieldValue {

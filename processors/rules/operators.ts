@@ -14,6 +14,8 @@ export interface CheckOperand {
   accessor: FieldAccessor
   type: FieldType
   text: string
+  /** False when the accessor never returns an array; unset when that is not known. */
+  isList?: boolean
 }
 
 /** Right side: constant values, or another field's value (`val(field)`). */
@@ -81,12 +83,68 @@ export function buildCheck(
   if (right.kind === 'field') return buildFieldComparison(left, operator, right.operand)
 
   const test = buildValuesTest(left, operator, quantifier, right.values)
+  if (left.isList === false && left.type === 'string' && quantifier === undefined) {
+    const fast = buildStringFastPath(accessor, operator, right.values, test)
+    if (fast !== undefined) return fast
+  }
   return (event) => {
     const value = accessor(event)
     if (value === undefined) return false
     if (Array.isArray(value)) return value.some(test)
     return test(value as FieldScalar)
   }
+}
+
+/**
+ * Builds the check of a single-valued string field for the most common operators, comparing
+ * string values in place and leaving other scalars (numbers of transformed values and the like)
+ * to the general `test`. Returns undefined for other operators.
+ */
+function buildStringFastPath(
+  accessor: FieldAccessor,
+  operator: string,
+  values: string[],
+  test: ScalarTest,
+): Predicate | undefined {
+  const slow = (value: FieldValue): boolean => value !== undefined && test(value as FieldScalar)
+  const constant = values[0]
+  switch (operator) {
+    case 'in':
+    case 'intersects': {
+      const set = new Set(values)
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? set.has(value) : slow(value)
+      }
+    }
+    case '=':
+    case '==':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value === constant : slow(value)
+      }
+    case '!=':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value !== constant : slow(value)
+      }
+    case 'startswith':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.startsWith(constant) : slow(value)
+      }
+    case 'endswith':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.endsWith(constant) : slow(value)
+      }
+    case 'contains':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.includes(constant) : slow(value)
+      }
+  }
+  return undefined
 }
 
 function buildValuesTest(
@@ -225,8 +283,9 @@ function addressTest(operator: string, constant: string, field: string): ScalarT
   const address = parseIpAddress(constant)
   if (address === undefined)
     throw new CheckError(`'${constant}' is not an IP address for '${field}'`)
+  const parse = lastValueCache(parseIpAddress)
   return (scalar) => {
-    const value = parseIpAddress(scalarText(scalar))
+    const value = parse(scalarText(scalar))
     if (value === undefined) return false
     return isSameAddress(value, address) !== (operator === '!=')
   }
@@ -236,8 +295,9 @@ function networkTest(operator: string, constant: string, field: string): ScalarT
   const network = parseIpNetwork(constant)
   if (network === undefined)
     throw new CheckError(`'${constant}' is not a CIDR network for '${field}'`)
+  const parse = lastValueCache(parseIpAddress)
   return (scalar) => {
-    const value = parseIpAddress(scalarText(scalar))
+    const value = parse(scalarText(scalar))
     if (value === undefined) return false
     return isInNetwork(value, network) !== (operator === '!=')
   }
@@ -330,8 +390,28 @@ function compareText(left: string, right: string): number {
   return Buffer.compare(Buffer.from(left, 'utf8'), Buffer.from(right, 'utf8'))
 }
 
+/** Lowers ASCII letters only, as Falco's icontains does; other characters keep their case. */
 function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (char) => char.toLowerCase())
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return text.replace(/[A-Z]+/g, (run) => run.toLowerCase())
+  }
+  return text.toLowerCase()
+}
+
+/**
+ * Wraps a parser so that parsing the same text twice in a row returns the first result: the
+ * rules of a set read the same address of an event many times.
+ */
+function lastValueCache<T>(parse: (text: string) => T): (text: string) => T {
+  let lastText: string | undefined
+  let lastValue: T | undefined
+  return (text) => {
+    if (text !== lastText) {
+      lastValue = parse(text)
+      lastText = text
+    }
+    return lastValue as T
+  }
 }
 
 function parseNumericOrFail(text: string, field: string): Numeric {

@@ -22,6 +22,8 @@ import type { PriorityName } from './priority.js'
 /** A rule ready to evaluate. */
 export interface CompiledRule {
   definition: RuleDefinition
+  /** The condition with exceptions, lists and macros expanded. */
+  condition: ConditionNode
   predicate: Predicate
   eventTypes: EventTypeSet
   output: OutputFormat
@@ -136,7 +138,7 @@ class RuleCompiler {
         this.warn('LOAD_NO_EVTTYPE', message, rule)
       }
       const output = this.compileOutput(rule, warn)
-      return { definition: rule, predicate, eventTypes, output }
+      return { definition: rule, condition: tree, predicate, eventTypes, output }
     } catch (error) {
       return this.handleRuleError(rule, error)
     }

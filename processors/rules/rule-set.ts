@@ -1,10 +1,16 @@
 import { RuleError } from '../../core/errors.js'
 import type { SyscallEvent } from '../../schemas/types.js'
+import type { ConditionNode } from './condition-ast.js'
+import { compileCondition } from './condition-compiler.js'
+import { startEvaluation } from './event-cache.js'
 import { hasEventType } from './event-type-set.js'
 import type { EventTypeSet } from './event-type-set.js'
 import type { LoadProblem, LoadWarningCode } from './load-problem.js'
 import type { OutputFieldValue } from './output-format.js'
+import type { Predicate } from './operators.js'
 import type { CompiledRule } from './rule-compiler.js'
+import { specializeForType } from './type-specialization.js'
+import type { SpecializedCondition } from './type-specialization.js'
 
 /** One rule that matched an event, shaped like the rule part of Falco's JSON alert. */
 export interface RuleMatch {
@@ -34,6 +40,14 @@ export type RuleMatching = 'first' | 'all'
 
 /** Event types whose candidate lists are cached; past this, lists are computed per event. */
 const MAX_CACHED_EVENT_TYPES = 1024
+const NO_MATCHES: readonly RuleMatch[] = Object.freeze([])
+const ALWAYS: Predicate = () => true
+
+/** A rule that can match events of one type, with its condition simplified for that type. */
+interface Candidate {
+  rule: CompiledRule
+  predicate: Predicate
+}
 
 /**
  * A compiled rule set. evaluate() runs, in rule order, only the enabled rules whose event types
@@ -43,7 +57,7 @@ export class RuleSet {
   readonly rules: ReadonlyArray<RuleInfo>
   readonly warnings: ReadonlyArray<LoadProblem<LoadWarningCode>>
   private readonly compiled: CompiledRule[]
-  private readonly candidatesByType = new Map<string, CompiledRule[]>()
+  private readonly candidatesByType = new Map<string, Candidate[]>()
 
   constructor(
     compiled: CompiledRule[],
@@ -66,15 +80,17 @@ export class RuleSet {
    * Returns the matches of one event in rule order. Throws RuleError (evaluation) when a rule
    * fails on the event, naming the rule, with the original error as cause.
    */
-  evaluate(event: SyscallEvent): RuleMatch[] {
-    const matches: RuleMatch[] = []
-    for (const rule of this.candidates(event.type)) {
-      if (rule.definition.source !== event.source) continue
-      if (!this.matches(rule, event)) continue
-      matches.push(this.toMatch(rule, event))
+  evaluate(event: SyscallEvent): readonly RuleMatch[] {
+    startEvaluation()
+    let matches: RuleMatch[] | undefined
+    for (const candidate of this.candidates(event.type)) {
+      if (candidate.rule.definition.source !== event.source) continue
+      if (!this.matches(candidate, event)) continue
+      matches ??= []
+      matches.push(this.toMatch(candidate.rule, event))
       if (this.ruleMatching === 'first') break
     }
-    return matches
+    return matches ?? NO_MATCHES
   }
 
   /**
@@ -92,11 +108,11 @@ export class RuleSet {
     return [...types].sort()
   }
 
-  private matches(rule: CompiledRule, event: SyscallEvent): boolean {
+  private matches(candidate: Candidate, event: SyscallEvent): boolean {
     try {
-      return rule.predicate(event)
+      return candidate.predicate(event)
     } catch (error) {
-      const ruleId = rule.definition.name
+      const ruleId = candidate.rule.definition.name
       throw new RuleError(`evaluating rule '${ruleId}' failed`, {
         evaluation: true,
         cause: error,
@@ -118,14 +134,32 @@ export class RuleSet {
     }
   }
 
-  private candidates(type: string): CompiledRule[] {
+  /**
+   * Returns the enabled rules that can match events of `type`, each with its condition
+   * specialized for the type (see type-specialization.ts), and caches the list per type.
+   */
+  private candidates(type: string): Candidate[] {
     const cached = this.candidatesByType.get(type)
     if (cached !== undefined) return cached
-    const candidates = this.compiled.filter(
-      (rule) => rule.definition.enabled && hasEventType(rule.eventTypes, type),
-    )
-    if (this.candidatesByType.size < MAX_CACHED_EVENT_TYPES)
-      this.candidatesByType.set(type, candidates)
+    if (this.candidatesByType.size >= MAX_CACHED_EVENT_TYPES) {
+      return this.compiled
+        .filter((rule) => rule.definition.enabled && hasEventType(rule.eventTypes, type))
+        .map((rule) => ({ rule, predicate: rule.predicate }))
+    }
+    const candidates: Candidate[] = []
+    const specialized = new Map<ConditionNode, SpecializedCondition>()
+    const predicates = new Map<ConditionNode, Predicate>()
+    for (const rule of this.compiled) {
+      if (!rule.definition.enabled || !hasEventType(rule.eventTypes, type)) continue
+      const condition = specializeForType(rule.condition, type, specialized)
+      if (condition === false) continue
+      // Every check of the specialized tree is part of the rule's condition, which compiled
+      // at load time, so compiling it again cannot fail and has no new warnings to report.
+      const predicate =
+        condition === true ? ALWAYS : compileCondition(condition, () => {}, predicates)
+      candidates.push({ rule, predicate })
+    }
+    this.candidatesByType.set(type, candidates)
     return candidates
   }
 }
