@@ -2,6 +2,7 @@ import { RuleError } from '../../core/errors.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import type { ConditionNode } from './condition-ast.js'
 import { compileCondition } from './condition-compiler.js'
+import { formatCondition } from './condition-text.js'
 import { startEvaluation } from './event-cache.js'
 import { hasEventType } from './event-type-set.js'
 import type { EventTypeSet } from './event-type-set.js'
@@ -37,6 +38,14 @@ export interface RuleInfo {
 }
 
 export type RuleMatching = 'first' | 'all'
+
+/** A rule's condition on its own: for comparing with other engines and for debugging. */
+export interface RuleCondition {
+  /** The condition with exceptions, lists and macros expanded, as formatCondition() writes it. */
+  text: string
+  /** Tests one event against this condition alone, whatever the rule order or enabled flag. */
+  matches: (event: SyscallEvent) => boolean
+}
 
 /** Event types whose candidate lists are cached; past this, lists are computed per event. */
 const MAX_CACHED_EVENT_TYPES = 1024
@@ -106,6 +115,20 @@ export class RuleSet {
       for (const type of list) types.add(type)
     }
     return [...types].sort()
+  }
+
+  /** Returns the condition of the rule named `name`, or undefined when there is no such rule. */
+  ruleCondition(name: string): RuleCondition | undefined {
+    const rule = this.compiled.find((candidate) => candidate.definition.name === name)
+    if (rule === undefined) return undefined
+    const predicate = rule.predicate
+    return {
+      text: formatCondition(rule.condition),
+      matches: (event) => {
+        startEvaluation()
+        return predicate(event)
+      },
+    }
   }
 
   private matches(candidate: Candidate, event: SyscallEvent): boolean {
