@@ -19,6 +19,13 @@ export class UnknownFieldError extends CheckError {}
 export type CompileWarning = (code: LoadWarningCode, message: string) => void
 
 const NOT_AVAILABLE = '<NA>'
+/**
+ * Falco warns about comparing with "<NA>" only for the fields of its Kubernetes audit sources
+ * (`ka.*`, `jevt.*`) and equality operators (filter_warning_resolver.cpp in falcosecurity/falco),
+ * not for syscall fields such as proc.name, which the upstream rules compare with "<NA>".
+ */
+const UNSAFE_NA_FIELD_PREFIXES = ['ka.', 'jevt.']
+const UNSAFE_NA_OPERATORS = new Set(['=', '==', '!=', 'in', 'intersects', 'pmatch'])
 const EVENT_TYPE_OPERATORS = new Set(['=', '==', '!=', 'in', 'intersects'])
 
 /**
@@ -81,7 +88,7 @@ function compileCheck(node: CheckNode, warn: CompileWarning): Predicate {
   const left = compileOperand(node.left, warn)
   const right = compileRight(node, warn)
   if (right?.kind === 'values') {
-    if (right.values.includes(NOT_AVAILABLE)) {
+    if (isUnsafeNaCheck(left.text, node.operator) && right.values.includes(NOT_AVAILABLE)) {
       warn('LOAD_UNSAFE_NA_CHECK', `comparing '${left.text}' with "<NA>" is unreliable`)
     }
     if (left.text === 'evt.type' && EVENT_TYPE_OPERATORS.has(node.operator)) {
@@ -95,6 +102,13 @@ function compileCheck(node: CheckNode, warn: CompileWarning): Predicate {
     if (error instanceof CheckError) error.token ??= left.text
     throw error
   }
+}
+
+function isUnsafeNaCheck(field: string, operator: string): boolean {
+  return (
+    UNSAFE_NA_OPERATORS.has(operator) &&
+    UNSAFE_NA_FIELD_PREFIXES.some((prefix) => field.startsWith(prefix))
+  )
 }
 
 function compileRight(node: CheckNode, warn: CompileWarning): CheckRight | undefined {

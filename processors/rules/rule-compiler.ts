@@ -179,7 +179,9 @@ class RuleCompiler {
       return SKIPPED
     }
     if (error instanceof ItemProblem) {
-      this.error(error.code, error.message, error.position ?? rule.position, rule.name, 'rule')
+      const item = error.subject?.name ?? rule.name
+      const itemType = error.subject?.type ?? 'rule'
+      this.error(error.code, error.message, error.position ?? rule.position, item, itemType)
     } else if (error instanceof ConditionSyntaxError) {
       const position = locateSyntaxError(rule) ?? rule.conditionPosition
       this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, rule.name, 'rule')

@@ -76,3 +76,37 @@ export function groupByLength<T>(items: T[], text: (item: T) => string, maxChars
   if (current.length > 0) groups.push(current)
   return groups
 }
+
+/** An event sysdig printed: its number, direction (`>` enter, `<` exit) and type. */
+export interface PrintedEvent {
+  num: number
+  dir: string
+  type: string
+}
+
+/** Runs a filter like runSysdigFilter() and returns each event's number, direction and type. */
+export async function runSysdigEvents(
+  trace: string,
+  filter: string,
+): Promise<{ events: PrintedEvent[] } | { error: string }> {
+  try {
+    const args = ['-r', trace, '-p', '%evt.num %evt.dir %evt.type', filter]
+    const { stdout } = await execFileAsync('sysdig', args, {
+      maxBuffer: 1 << 28,
+      timeout: SYSDIG_TIMEOUT_MS,
+    })
+    const events = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [num, dir, type] = line.split(' ')
+        return { num: Number(num), dir, type }
+      })
+    return { events }
+  } catch (error) {
+    return { error: (error as Error).message.split('\n')[0] }
+  }
+}
+
+/** Event types Peregrine reads although sysdig 0.29 marks them as enter events. */
+export const META_EVENT_TYPES = new Set(['container', 'procexit', 'signaldeliver'])

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { silentLogger } from '../../core/logger.js'
 import { CaptureSource } from '../../producer/capture-source.js'
 import type { SyscallEvent } from '../../schemas/types.js'
@@ -28,13 +28,13 @@ export function listTraces(): string[] {
 }
 
 /**
- * Reads a trace (a path relative to the traces folder) through CaptureSource, as the producer
+ * Reads a trace (a path relative to the traces folder, or absolute) through CaptureSource, as the producer
  * does, once per process. Returns the events, or the capture source's error message.
  */
 export function readTrace(trace: string): Promise<TraceRead> {
   let read = reads.get(trace)
   if (read === undefined) {
-    read = collectEvents(join(TRACES_DIR, trace))
+    read = collectEvents(resolve(TRACES_DIR, trace))
     reads.set(trace, read)
   }
   return read
