@@ -6,6 +6,7 @@ import { registerSinkCommand } from './commands/sink.js'
 import { registerProbeCommand } from './commands/probe.js'
 import { registerProcessCommand } from './commands/process.js'
 import { registerDemoCommand } from './commands/demo.js'
+import { registerRulesCommand } from './commands/rules.js'
 
 /**
  * The `peregrine` command: one subcommand per role. Each subcommand file only parses its flags,
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerSinkCommand(program)
   registerStackCommand(program)
   registerDemoCommand(program)
+  registerRulesCommand(program)
   return program
 }
 
