@@ -107,12 +107,12 @@ export const PROCESS_FIELDS: FieldDefinition[] = [
  * matches when any ancestor matches.
  */
 function ancestorField(name: string, type: FieldType, part: AncestorPart): FieldDefinition {
+  // One accessor for every check of the whole list, so the list is built once per event.
+  const allAncestors = perEvent((event) =>
+    event.ancestors.map(part).filter((value): value is FieldScalar => value !== undefined),
+  )
   const build = (arg: string | undefined): FieldAccessor | string => {
-    if (arg === undefined) {
-      return perEvent((event) =>
-        event.ancestors.map(part).filter((value): value is FieldScalar => value !== undefined),
-      )
-    }
+    if (arg === undefined) return allAncestors
     const depth = parseIndex(arg)
     if (depth === undefined) return `invalid index '${arg}' for ${name}: expected a number`
     return (event) => {

@@ -156,7 +156,17 @@ function buildValuesTest(
   if (operator === 'in' || operator === 'intersects') {
     if (left.type === 'string') return textSetTest(values)
     const tests = values.map((value) => scalarTest(left, '=', value))
-    return (scalar) => tests.some((test) => test(scalar))
+    const anyTest: ScalarTest = (scalar) => {
+      for (let i = 0; i < tests.length; i++) if (tests[i](scalar)) return true
+      return false
+    }
+    if (left.type !== 'number') return anyTest
+    // Small integers, such as ports, are looked up in a set; other values take the full test.
+    const integers = new Set(tests.length > 0 ? numericConstants(values) : [])
+    return (scalar) =>
+      typeof scalar === 'number' && Number.isSafeInteger(scalar)
+        ? integers.has(scalar)
+        : anyTest(scalar)
   }
   if (operator === 'pmatch') return pathPrefixTest(values)
   if (quantifier === undefined) {
@@ -253,25 +263,49 @@ function textSetTest(values: string[]): ScalarTest {
     typeof scalar === 'string' ? set.has(scalar) : tests.some((test) => test(scalar))
 }
 
+/** Returns the constants of a numeric list that are safe integers, as numbers. */
+function numericConstants(values: string[]): number[] {
+  return values
+    .map((value) => parseNumeric(value))
+    .filter((value): value is number => typeof value === 'number' && Number.isSafeInteger(value))
+}
+
 function numericTest(operator: string, constant: Numeric): ScalarTest {
   const order = (scalar: FieldScalar): number | undefined => {
     const value = isNumeric(scalar) ? scalar : parseNumeric(scalarText(scalar))
     return value === undefined ? undefined : compareNumeric(value, constant)
   }
-  const accepts: Record<string, (difference: number) => boolean> = {
-    '=': (difference) => difference === 0,
-    '==': (difference) => difference === 0,
-    '!=': (difference) => difference !== 0,
-    '<': (difference) => difference < 0,
-    '<=': (difference) => difference <= 0,
-    '>': (difference) => difference > 0,
-    '>=': (difference) => difference >= 0,
+  const accept = ACCEPTED_ORDER[operator]
+  if (typeof constant === 'number') {
+    // Numbers against a number constant compare directly; other scalars take `order`.
+    return (scalar) => {
+      if (typeof scalar === 'number') return accept(compareNumbers(scalar, constant))
+      const difference = order(scalar)
+      return difference !== undefined && accept(difference)
+    }
   }
-  const accept = accepts[operator]
   return (scalar) => {
     const difference = order(scalar)
     return difference !== undefined && accept(difference)
   }
+}
+
+/** Compares two numbers as Math.sign(left - right) does: NaN when either is NaN. */
+function compareNumbers(left: number, right: number): number {
+  if (left === right) return 0
+  if (left < right) return -1
+  return left > right ? 1 : NaN
+}
+
+/** Whether a comparison result (-1, 0, 1 or NaN) satisfies each ordering operator. */
+const ACCEPTED_ORDER: Record<string, (difference: number) => boolean> = {
+  '=': (difference) => difference === 0,
+  '==': (difference) => difference === 0,
+  '!=': (difference) => difference !== 0,
+  '<': (difference) => difference < 0,
+  '<=': (difference) => difference <= 0,
+  '>': (difference) => difference > 0,
+  '>=': (difference) => difference >= 0,
 }
 
 function booleanTest(operator: string, constant: boolean): ScalarTest {
@@ -390,12 +424,22 @@ function compareText(left: string, right: string): number {
   return Buffer.compare(Buffer.from(left, 'utf8'), Buffer.from(right, 'utf8'))
 }
 
+/** Last text lowered by asciiLower(): the icontains checks of an event read the same value. */
+const lastLowered = { input: '', output: '' }
+
 /** Lowers ASCII letters only, as Falco's icontains does; other characters keep their case. */
 function asciiLower(text: string): string {
+  if (text === lastLowered.input) return lastLowered.output
+  let output = text.toLowerCase()
   for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) > 0x7f) return text.replace(/[A-Z]+/g, (run) => run.toLowerCase())
+    if (text.charCodeAt(i) > 0x7f) {
+      output = text.replace(/[A-Z]+/g, (run) => run.toLowerCase())
+      break
+    }
   }
-  return text.toLowerCase()
+  lastLowered.input = text
+  lastLowered.output = output
+  return output
 }
 
 /**

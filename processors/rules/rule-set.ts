@@ -3,7 +3,7 @@ import type { SyscallEvent } from '../../schemas/types.js'
 import type { ConditionNode } from './condition-ast.js'
 import { compileCondition } from './condition-compiler.js'
 import { formatCondition } from './condition-text.js'
-import { startEvaluation } from './event-cache.js'
+import { perEvent, startEvaluation } from './event-cache.js'
 import { hasEventType } from './event-type-set.js'
 import type { EventTypeSet } from './event-type-set.js'
 import type { LoadProblem, LoadWarningCode } from './load-problem.js'
@@ -55,6 +55,7 @@ const ALWAYS: Predicate = () => true
 /** A rule that can match events of one type, with its condition simplified for that type. */
 interface Candidate {
   rule: CompiledRule
+  source: string
   predicate: Predicate
 }
 
@@ -93,7 +94,7 @@ export class RuleSet {
     startEvaluation()
     let matches: RuleMatch[] | undefined
     for (const candidate of this.candidates(event.type)) {
-      if (candidate.rule.definition.source !== event.source) continue
+      if (candidate.source !== event.source) continue
       if (!this.matches(candidate, event)) continue
       matches ??= []
       matches.push(this.toMatch(candidate.rule, event))
@@ -167,24 +168,63 @@ export class RuleSet {
     if (this.candidatesByType.size >= MAX_CACHED_EVENT_TYPES) {
       return this.compiled
         .filter((rule) => rule.definition.enabled && hasEventType(rule.eventTypes, type))
-        .map((rule) => ({ rule, predicate: rule.predicate }))
+        .map((rule) => ({ rule, source: rule.definition.source, predicate: rule.predicate }))
     }
-    const candidates: Candidate[] = []
     const specialized = new Map<ConditionNode, SpecializedCondition>()
-    const predicates = new Map<ConditionNode, Predicate>()
+    const conditions: [CompiledRule, SpecializedCondition][] = []
     for (const rule of this.compiled) {
       if (!rule.definition.enabled || !hasEventType(rule.eventTypes, type)) continue
       const condition = specializeForType(rule.condition, type, specialized)
-      if (condition === false) continue
-      // Every check of the specialized tree is part of the rule's condition, which compiled
-      // at load time, so compiling it again cannot fail and has no new warnings to report.
-      const predicate =
-        condition === true ? ALWAYS : compileCondition(condition, () => {}, predicates)
-      candidates.push({ rule, predicate })
+      if (condition !== false) conditions.push([rule, condition])
     }
+
+    // Every check of a specialized tree is part of a rule's condition, which compiled at load
+    // time, so compiling it again cannot fail and has no new warnings to report.
+    const predicates = memoizeSharedSubtrees(conditions.map(([, condition]) => condition))
+    const candidates = conditions.map(([rule, condition]): Candidate => {
+      const predicate =
+        condition === true
+          ? ALWAYS
+          : compileCondition(condition as ConditionNode, NO_WARNINGS, predicates)
+      return { rule, source: rule.definition.source, predicate }
+    })
     this.candidatesByType.set(type, candidates)
     return candidates
   }
+}
+
+const NO_WARNINGS = (): void => {}
+
+/**
+ * Compiles the subtrees that several rules share (a macro such as `open_read` or
+ * `spawned_process`) into predicates whose result is computed once per event, and returns them
+ * keyed by node for compileCondition(). Single checks are left out: reading one field again costs
+ * about as much as the cache. Children are compiled before their parents, so a shared parent
+ * calls its shared children's cached predicates.
+ */
+function memoizeSharedSubtrees(conditions: SpecializedCondition[]): Map<ConditionNode, Predicate> {
+  const ruleCounts = new Map<ConditionNode, number>()
+  const postOrder: ConditionNode[] = []
+  for (const condition of conditions) {
+    if (typeof condition === 'boolean') continue
+    const seen = new Set<ConditionNode>()
+    const visit = (node: ConditionNode): void => {
+      if (seen.has(node)) return
+      seen.add(node)
+      if (node.kind === 'and' || node.kind === 'or') node.children.forEach(visit)
+      else if (node.kind === 'not') visit(node.child)
+      const count = ruleCounts.get(node)
+      if (count === undefined) postOrder.push(node)
+      ruleCounts.set(node, (count ?? 0) + 1)
+    }
+    visit(condition)
+  }
+  const predicates = new Map<ConditionNode, Predicate>()
+  for (const node of postOrder) {
+    if (node.kind === 'check' || (ruleCounts.get(node) ?? 0) < 2) continue
+    predicates.set(node, perEvent(compileCondition(node, NO_WARNINGS, predicates)))
+  }
+  return predicates
 }
 
 function eventTypeList(set: EventTypeSet): string[] | null {
