@@ -25,7 +25,7 @@ export interface DemoRun {
   rules: RuleEvaluator
   output: Writable
   format: StdoutFormat
-  /** Longest wait for the processor and the sink to catch up once the source is drained, in ms. */
+  /** Maximum wait for the processor and the sink to catch up once the source is drained, in ms. */
   drainTimeoutMs: number
   signal: AbortSignal
 }
@@ -41,9 +41,9 @@ export interface DemoSummary {
 
 /**
  * Runs producer, processor and stdout sink in this process on the running stack. The processor and
- * the sink use consumer groups of their own for this run, placed at the current end of the topics
- * before the producer starts, so the demo prints the alerts of this run's events only, however many
- * runs the topics already hold.
+ * the sink get consumer groups of their own, placed at the current end of the topics before the
+ * producer starts. So the demo prints the alerts of this run's events only, whatever the topics
+ * already hold.
  */
 export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
   const { config, logger, metricsRegistry } = run

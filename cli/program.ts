@@ -9,8 +9,8 @@ import { registerDemoCommand } from './commands/demo.js'
 import { registerRulesCommand } from './commands/rules.js'
 
 /**
- * The `peregrine` command: one subcommand per role. Each subcommand file only parses its flags,
- * loads the config and calls the role's entry point.
+ * Builds the `peregrine` command with one subcommand per role. Each subcommand file only parses its
+ * flags, loads the config and calls the role's entry point.
  */
 export function buildProgram(): Command {
   const program = new Command('peregrine')

@@ -66,7 +66,7 @@ export async function runTask<T>(
   const running: { task?: Promise<T> } = {}
   const controller = installShutdownHandlers(logger, async () => {
     await running.task?.catch(() => {
-      // The task's own failure is reported by whoever awaits it below.
+      // The caller that awaits the task below reports its failure.
     })
     await metricsServer.close()
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SchemaError } from './errors.js'
-import { parseSchema, readSchemaId } from './avro-codec.js'
+import { AvroCodec, parseSchema, readSchemaId } from './avro-codec.js'
 
 describe('readSchemaId', () => {
   it('reads the big-endian id after the magic byte', () => {
@@ -67,5 +67,65 @@ describe('exact long type', () => {
       parseSchema(schema as never)
       parseSchema(schema as never)
     })
+  })
+})
+
+describe('AvroCodec framing', () => {
+  // A registry stand-in that returns one schema id; the real registry is exercised by the
+  // integration tests, this only drives the codec's own framing and buffer handling.
+  const schema = {
+    type: 'record',
+    name: 'Framed',
+    fields: [
+      { name: 'ts', type: 'long' },
+      { name: 'text', type: 'string' },
+    ],
+  } as const
+  const registry = {
+    register: async () => ({ id: 77 }),
+    getSchema: async () => parseSchema(schema as never),
+  }
+
+  it('writes the magic byte and the schema id before the body', async () => {
+    const codec = await AvroCodec.register<{ ts: bigint; text: string }>(
+      registry as never,
+      'framed-value',
+      schema as never,
+    )
+
+    const message = codec.encode({ ts: 1796378400000000001n, text: 'x' })
+
+    assert.equal(message[0], 0)
+    assert.equal(message.readInt32BE(1), 77)
+    assert.deepEqual({ ...(await codec.decode(message)) }, { ts: 1796378400000000001n, text: 'x' })
+  })
+
+  it('encodes records larger than its starting buffer, and small ones after them', async () => {
+    const codec = await AvroCodec.register<{ ts: number; text: string }>(
+      registry as never,
+      'framed-value',
+      schema as never,
+    )
+    const large = { ts: 1, text: 'a'.repeat(100_000) }
+
+    const first = codec.encode(large)
+    const second = codec.encode({ ts: 2, text: 'b' })
+
+    assert.deepEqual({ ...(await codec.decode(first)) }, large)
+    assert.deepEqual({ ...(await codec.decode(second)) }, { ts: 2, text: 'b' })
+    assert.equal(first.readInt32BE(1), 77)
+  })
+
+  it('returns independent buffers for consecutive records', async () => {
+    const codec = await AvroCodec.register<{ ts: number; text: string }>(
+      registry as never,
+      'framed-value',
+      schema as never,
+    )
+
+    const first = codec.encode({ ts: 1, text: 'first' })
+    codec.encode({ ts: 2, text: 'second' })
+
+    assert.deepEqual({ ...(await codec.decode(first)) }, { ts: 1, text: 'first' })
   })
 })

@@ -14,6 +14,8 @@ type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>
 const MAGIC_BYTE = 0
 /** Magic byte plus the 4-byte schema id. */
 const HEADER_BYTES = 5
+/** Starting size of the encoding buffer; it grows to twice the largest record seen. */
+const INITIAL_SCRATCH_BYTES = 16 * 1024
 
 /**
  * Options for avsc's forSchema that every Peregrine schema is parsed with. A type hook, not a
@@ -70,6 +72,8 @@ export class AvroCodec<T> {
   private readonly registry: SchemaRegistryClient
   private readonly readerType: Type
   private readonly header: Buffer
+  /** Header plus the last encoded body; records are encoded here and copied out in one allocation. */
+  private scratch: Buffer
   /** Resolver from each writer schema id to this schema; null for this codec's own id. */
   private readonly resolvers = new Map<number, ReturnType<Type['createResolver']> | null>()
 
@@ -86,6 +90,8 @@ export class AvroCodec<T> {
     this.header = Buffer.alloc(HEADER_BYTES)
     this.header.writeUInt8(MAGIC_BYTE, 0)
     this.header.writeInt32BE(schemaId, 1)
+    this.scratch = Buffer.alloc(INITIAL_SCRATCH_BYTES)
+    this.header.copy(this.scratch)
     this.resolvers.set(schemaId, null)
   }
 
@@ -123,7 +129,14 @@ export class AvroCodec<T> {
   /** Encodes one record. Throws a SchemaError listing every invalid field path. */
   encode(value: T): Buffer {
     try {
-      return Buffer.concat([this.header, this.readerType.toBuffer(value)])
+      let end = this.readerType.encode(value, this.scratch, HEADER_BYTES)
+      if (end < 0) {
+        // avsc returns minus the size it needed; grow the scratch buffer once and encode again.
+        this.scratch = Buffer.alloc(-end * 2)
+        this.header.copy(this.scratch)
+        end = this.readerType.encode(value, this.scratch, HEADER_BYTES)
+      }
+      return Buffer.from(this.scratch.subarray(0, end))
     } catch (error) {
       const paths: string[] = []
       this.readerType.isValid(value, {

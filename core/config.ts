@@ -6,7 +6,7 @@ import { ConfigError } from './errors.js'
 
 /**
  * One configuration setting: where it comes from, what it means and how it is checked. Values from
- * the environment and the command line arrive as text and go through `fromText`; values from a
+ * the environment and the command line arrive as text and go through `fromText`. Values from a
  * config file arrive as YAML values and are checked by `schema` directly.
  */
 export interface Setting<T = unknown> {

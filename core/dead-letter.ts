@@ -3,7 +3,7 @@ import { PeregrineError, errorMessage } from './errors.js'
 
 /**
  * Kafka headers of a dead-letter record. The value is the original record's bytes, unchanged, so
- * it can be inspected or replayed; the headers say why it landed here and where it came from.
+ * it can be inspected or replayed; the headers record why it landed here and where it came from.
  */
 export const DEAD_LETTER_HEADERS = {
   reason: 'peregrine.dlq.reason',
@@ -26,7 +26,7 @@ export interface DeadLetter {
   key?: Buffer | string | null
   value: Buffer | string | null
   error: unknown
-  /** Where it failed: decode, evaluate, encode, deliver. */
+  /** Stage that failed: decode, evaluate, encode or deliver. */
   stage: string
   source?: DeadLetterSource
   attempts?: number

@@ -104,7 +104,7 @@ export class RuleError extends PeregrineError {
   }
 }
 
-/** The local stack (broker or registry) failed to start, stop or answer. */
+/** The local stack (broker or registry) failed to start, stop or respond. */
 export class StackError extends PeregrineError {
   constructor(message: string, options: PeregrineErrorOptions = {}) {
     super('PEREGRINE_STACK_FAILED', message, options)

@@ -11,8 +11,8 @@ const NUMBER_PATH_MAX_BYTES = 7
 /** A 64-bit varint takes at most 10 bytes. */
 const MAX_VARINT_BYTES = 10
 
-// Reused for every encoded value: avsc copies the returned bytes into its output before it asks
-// for the next value.
+// Reused for every encoded value: avsc copies the returned bytes into its output before it requests
+// the next value.
 const scratch = Buffer.alloc(MAX_VARINT_BYTES)
 
 /**
@@ -33,8 +33,7 @@ export const EXACT_LONG_TYPE: AvroTypes.LongType = avro.types.LongType.__with(
     isValid: (value: unknown) =>
       Number.isSafeInteger(value) ||
       (typeof value === 'bigint' && value >= MIN_LONG && value <= MAX_LONG),
-    compare: (left: number | bigint, right: number | bigint) =>
-      left === right ? 0 : left < right ? -1 : 1,
+    compare: compareLongs,
   },
   true,
 )
@@ -79,6 +78,11 @@ export function decodeZigzagVarint(bytes: Buffer): number | bigint {
     shift += 7n
   }
   return narrow((zigzag & 1n) === 0n ? zigzag >> 1n : -((zigzag + 1n) >> 1n))
+}
+
+function compareLongs(left: number | bigint, right: number | bigint): number {
+  if (left === right) return 0
+  return left < right ? -1 : 1
 }
 
 function narrow(value: bigint): number | bigint {

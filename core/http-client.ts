@@ -9,7 +9,7 @@ export interface HttpRequest {
   body: string | Buffer
   timeoutMs: number
   signal?: AbortSignal
-  /** Verify the server's TLS certificate; true unless a test endpoint asks otherwise. */
+  /** Verify the server's TLS certificate; true unless a test endpoint requires otherwise. */
   verifyTls?: boolean
 }
 
@@ -19,7 +19,7 @@ export interface HttpResponse {
   body: string
 }
 
-/** Largest response body kept, in bytes; sink APIs answer with short JSON. */
+/** Largest response body kept, in bytes; sink APIs respond with short JSON. */
 const MAX_RESPONSE_BYTES = 1024 * 1024
 /** Network error codes after which the same request may succeed. */
 const RETRIABLE_NETWORK_CODES = new Set([
@@ -70,7 +70,7 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
 
 /**
  * Returns the response when its status is 2xx and throws SinkDeliveryError otherwise: retriable
- * for 408, 429 and 5xx, with the delay a Retry-After header asks for; not retriable for other
+ * for 408, 429 and 5xx, with the delay a Retry-After header requests; not retriable for other
  * statuses, which need a change of request or configuration.
  */
 export function expectSuccess(response: HttpResponse, action: string): HttpResponse {

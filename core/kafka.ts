@@ -20,9 +20,9 @@ const INITIAL_RETRY_TIME_MS = 300
 const MAX_RETRY_TIME_MS = 10_000
 
 /**
- * Creates the KafkaJS client for one role. KafkaJS log lines go through the role's pino logger;
- * its ERROR lines become warn, because KafkaJS logs every retried request as an error and the
- * failure, if it is final, reaches our code as an exception that is logged once where handled.
+ * Creates the KafkaJS client for one role. KafkaJS log lines go through the role's pino logger, and
+ * its ERROR lines become warn because KafkaJS logs every retried request as an error. A final
+ * failure reaches our code as an exception, which is logged once where it is handled.
  */
 export function createKafkaClient(
   config: PeregrineConfig,

@@ -49,7 +49,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   return settings.destination === undefined ? pino(options) : pino(options, settings.destination)
 }
 
-/** A logger that writes nothing, for tests and for library callers that pass none. */
+/** Returns a logger that writes nothing, for tests and for library callers that pass none. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' })
 }

@@ -185,7 +185,7 @@ export const SETTINGS = {
     }),
     flushIntervalMs: integerSetting({
       env: 'PEREGRINE_PRODUCER_FLUSH_INTERVAL_MS',
-      description: 'longest time an event waits in the batch buffer, in milliseconds',
+      description: 'maximum time an event waits in the batch buffer, in milliseconds',
       min: 1,
       default: 100,
     }),
@@ -246,7 +246,7 @@ export const SETTINGS = {
     }),
     retryMaxMs: integerSetting({
       env: 'PEREGRINE_SINK_RETRY_MAX_MS',
-      description: 'longest retry delay, in milliseconds',
+      description: 'maximum retry delay, in milliseconds',
       min: 1,
       default: 30_000,
     }),

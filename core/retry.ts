@@ -11,7 +11,7 @@ export interface RetryOptions {
   signal?: AbortSignal
   /** Decides whether an error is worth another attempt; defaults to isRetriable. */
   shouldRetry?: (error: unknown) => boolean
-  /** A delay the failure itself asks for, such as an HTTP Retry-After, in milliseconds. */
+  /** A delay the failure itself requests, such as an HTTP Retry-After, in milliseconds. */
   requestedDelayMs?: (error: unknown) => number | undefined
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void
   random?: () => number

@@ -8,7 +8,7 @@ interface Common<T> {
   isSecret?: boolean
 }
 
-/** A free-text setting; `optional` settings may stay unset and are then undefined. */
+/** Creates a free-text setting; `optional` settings may stay unset and are then undefined. */
 export function textSetting(
   options: Common<string> & { optional?: boolean; minLength?: number },
 ): Setting<string> {
@@ -20,7 +20,7 @@ export function textSetting(
   }
 }
 
-/** A whole number within [min, max]. Text values must be plain decimal integers. */
+/** Creates a whole-number setting within [min, max]. Text values must be plain decimal integers. */
 export function integerSetting(
   options: Common<number> & { min?: number; max?: number },
 ): Setting<number> {
@@ -30,7 +30,7 @@ export function integerSetting(
   return { ...options, schema, fromText: parseInteger }
 }
 
-/** A true or false setting. Text values accept true/false, 1/0, yes/no and on/off. */
+/** Creates a true-or-false setting. Text values accept true/false, 1/0, yes/no and on/off. */
 export function booleanSetting(options: Common<boolean>): Setting<boolean> {
   return {
     ...options,
@@ -39,7 +39,7 @@ export function booleanSetting(options: Common<boolean>): Setting<boolean> {
   }
 }
 
-/** One value of a fixed list. */
+/** Creates a setting that takes one value of a fixed list. */
 export function choiceSetting<T extends string>(
   options: Common<T> & { choices: readonly T[] },
 ): Setting<T> {
@@ -49,7 +49,7 @@ export function choiceSetting<T extends string>(
   return { ...options, schema, fromText: (text) => text }
 }
 
-/** A list of strings. Text values are comma-separated; empty items are dropped. */
+/** Creates a list-of-strings setting. Text values are comma-separated; empty items are dropped. */
 export function listSetting(options: Common<string[]> & { minItems?: number }): Setting<string[]> {
   const schema = z
     .array(z.string().min(1, 'items must not be empty'), { error: 'must be a list of strings' })
@@ -57,7 +57,7 @@ export function listSetting(options: Common<string[]> & { minItems?: number }): 
   return { ...options, schema, fromText: splitList }
 }
 
-/** An http or https URL. */
+/** Creates an http or https URL setting. */
 export function urlSetting(options: Common<string> & { optional?: boolean }): Setting<string> {
   const base = z.string().refine(isHttpUrl, 'must be an http:// or https:// URL')
   return {
@@ -67,7 +67,7 @@ export function urlSetting(options: Common<string> & { optional?: boolean }): Se
   }
 }
 
-/** A map of names to strings, such as extra HTTP headers. Text values are JSON objects. */
+/** Creates a setting that maps names to strings, such as extra HTTP headers. Text values are JSON objects. */
 export function mapSetting(
   options: Common<Record<string, string>>,
 ): Setting<Record<string, string>> {

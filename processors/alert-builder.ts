@@ -1,6 +1,6 @@
 import type { Alert, Int64, OutputFieldValue, SyscallEvent } from '../schemas/types.js'
 
-/** What a rule engine reports for one matching rule. */
+/** Match of one rule, as a rule engine reports it. */
 export interface RuleMatch {
   rule: string
   /** Falco's printable priority: Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug. */

@@ -27,7 +27,7 @@ export interface CaptureSourceOptions {
   /**
    * Ancestor levels read per event (proc.apid[1..N]); default 12. Falco's stable rules index up
    * to proc.aname[7], and the process trees in the upstream Falco test captures nest up to 11
-   * levels deep. Each level adds about 3 % to the read time (measured in benchmarks.md).
+   * levels deep. Each level adds about 3 % to the read time (measured in BENCHMARKS.md at the repository root).
    */
   maxAncestors?: number
   /** Maximum length of a sysdig output line, in characters; default 16 MiB. */

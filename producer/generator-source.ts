@@ -119,10 +119,10 @@ const OPEN_FLAGS_CREATE = { text: 'O_WRONLY|O_CREAT|O_TRUNC', raw: '577' }
 const NANOS_BETWEEN_EVENTS = 20_000n
 
 /**
- * Generates a realistic, repeatable mix of syscall events for demos, benchmarks and load tests:
- * about 70 % file opens, 15 % closes, 8 % connects and accepts, 7 % execs, plus a configurable
- * share of attack steps (a shell with a terminal in a container, a write below /usr/bin, a file
- * created below /dev).
+ * Generates a realistic, repeatable mix of syscall events for demos, benchmarks and load tests. The
+ * mix is about 70 % file opens, 15 % closes, 8 % connects and 7 % execs. A configurable share are
+ * attack steps: a shell with a terminal in a container, a write below /usr/bin, a file created
+ * below /dev.
  */
 export class GeneratorSource implements EventSource {
   readonly name: string

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages Peregrine needs on Debian or Ubuntu, skipping what is present:
-# Java 17+ and Maven (the local Kafka broker and schema registry), sysdig (the reader of .scap
+# Installs the system packages Peregrine needs on Debian or Ubuntu, skipping what is present. They
+# are Java 17+ and Maven (the local Kafka broker and schema registry), sysdig (the reader of .scap
 # capture files), and the compiler and libraries of the eBPF probe. Node.js 20+ must already exist.
 # Runs apt-get directly as root, through sudo otherwise. Safe to run again.
 set -euo pipefail

@@ -28,7 +28,7 @@ export function toFalcoJsonAlert(alert: Alert): FalcoJsonAlert {
 }
 
 /**
- * One alert as one line of Falco JSON. 64-bit values keep all their digits, and every control
+ * Formats one alert as one line of Falco JSON. 64-bit values keep all their digits, and every control
  * character in attacker-controlled strings is escaped by JSON, so the alert stays on one line.
  */
 export function toFalcoJsonLine(alert: Alert): string {

@@ -129,7 +129,7 @@ describe('pipeline from source to webhook on the real broker', () => {
 
   // Falco's regression case multiple_rules_suppress_info expects open_from_cat 8, exec_from_cat 1
   // and access_from_cat 0. Falco then counted the enter and the exit event of each of cat's 4 opens;
-  // Peregrine sees exit events only, so 4 is the same detections.
+  // Peregrine receives exit events only, so 4 is the same detections.
   it(
     'matches Falco counts for multiple_rules_suppress_info on cat_write.scap',
     { skip: missingUpstream(catWrite, singleRule, doubleRule) },

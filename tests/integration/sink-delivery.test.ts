@@ -135,7 +135,7 @@ describe('webhook sink on the real broker', () => {
   })
 
   it('dead-letters an alert the endpoint keeps rejecting, with the last error', async () => {
-    // Given a webhook that answers 400 to the next alert
+    // Given a webhook that returns 400 for the next alert
     webhook.failNext({ kind: 'status', status: 400, body: 'invalid payload' })
 
     // When one more alert arrives

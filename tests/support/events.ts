@@ -5,7 +5,7 @@ export interface EventOverrides extends Partial<Omit<SyscallEvent, 'proc' | 'use
   user?: Partial<UserInfo>
 }
 
-/** A complete, schema-valid SyscallEvent: an openat by `cat` on the host, with parts replaced. */
+/** Builds a complete, schema-valid SyscallEvent (an openat by `cat` on the host) with parts replaced. */
 export function sampleEvent(overrides: EventOverrides = {}): SyscallEvent {
   const { proc, user, ...rest } = overrides
   return {

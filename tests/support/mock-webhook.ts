@@ -17,9 +17,9 @@ export interface ReceivedRequest {
 }
 
 /**
- * A loopback HTTP endpoint that stands in for a webhook receiver. It answers 200 to well-formed
+ * A loopback HTTP endpoint in place of a webhook receiver. It returns 200 to well-formed
  * JSON POSTs, 400 to bodies that are not JSON, and plays queued faults first: a status with an
- * optional Retry-After (429, 5xx), a request that never gets an answer, or a reset connection.
+ * optional Retry-After (429, 5xx), a request that never gets a response, or a reset connection.
  */
 export class MockWebhook {
   readonly received: ReceivedRequest[] = []
