@@ -81,7 +81,8 @@ export function compileOperand(operand: Operand, warn?: CompileWarning): CheckOp
     throw new CheckError(field, operand.name)
   }
   if (field.isDeprecated) warn?.('LOAD_DEPRECATED_ITEM', `field '${text}' is deprecated`)
-  return { accessor: field.accessor, type: field.type, text, isList: field.isList }
+  const { accessor, type, isList, isNotEqualForAll } = field
+  return { accessor, type, text, isList, isNotEqualForAll }
 }
 
 function compileCheck(node: CheckNode, warn: CompileWarning): Predicate {

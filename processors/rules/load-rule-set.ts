@@ -46,10 +46,10 @@ export function loadRuleSet(paths: string[], options: LoadRuleSetOptions = {}): 
 
   checkSelection(options, report)
   const sources = new Set(options.sources ?? DEFAULT_SOURCES)
-  const compiled = compileRules(collector, report, { minPriority, sources })
+  const { rules: compiled, macros } = compileRules(collector, report, { minPriority, sources })
   report.throwIfFailed()
   applySelection(compiled, options)
-  return new RuleSet(compiled, report.warnings, options.ruleMatching ?? 'first')
+  return new RuleSet(compiled, report.warnings, options.ruleMatching ?? 'first', macros)
 }
 
 function resolveMinPriority(value: string | undefined, report: LoadReport): PriorityName {

@@ -16,6 +16,8 @@ export interface CheckOperand {
   text: string
   /** False when the accessor never returns an array; unset when that is not known. */
   isList?: boolean
+  /** `!=` must hold for every value of a list, not for any (fd.ip, fd.port, fd.net). */
+  isNotEqualForAll?: boolean
 }
 
 /** Right side: constant values, or another field's value (`val(field)`). */
@@ -86,6 +88,14 @@ export function buildCheck(
   if (left.isList === false && left.type === 'string' && quantifier === undefined) {
     const fast = buildStringFastPath(accessor, operator, right.values, test)
     if (fast !== undefined) return fast
+  }
+  if (operator === '!=' && left.isNotEqualForAll === true) {
+    return (event) => {
+      const value = accessor(event)
+      if (value === undefined) return false
+      if (Array.isArray(value)) return value.length > 0 && value.every(test)
+      return test(value as FieldScalar)
+    }
   }
   return (event) => {
     const value = accessor(event)

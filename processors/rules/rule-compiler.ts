@@ -29,6 +29,12 @@ export interface CompiledRule {
   output: OutputFormat
 }
 
+/** The compiled rules, and every macro that expanded without error, by name. */
+export interface CompileResult {
+  rules: CompiledRule[]
+  macros: ReadonlyMap<string, ConditionNode>
+}
+
 export interface CompileOptions {
   minPriority: PriorityName
   sources: ReadonlySet<string>
@@ -47,8 +53,10 @@ export function compileRules(
   collector: RuleCollector,
   report: LoadReport,
   options: CompileOptions,
-): CompiledRule[] {
-  return new RuleCompiler(collector, report, options).compile()
+): CompileResult {
+  const compiler = new RuleCompiler(collector, report, options)
+  const rules = compiler.compile()
+  return { rules, macros: compiler.expandedMacros }
 }
 
 class RuleCompiler {
@@ -56,7 +64,7 @@ class RuleCompiler {
   private readonly usedMacros = new Set<string>()
   private readonly lists: ExpandedList[]
   private readonly macros = new Map<string, ParsedMacro>()
-  private readonly expandedMacros = new Map<string, ConditionNode>()
+  readonly expandedMacros = new Map<string, ConditionNode>()
 
   constructor(
     private readonly collector: RuleCollector,

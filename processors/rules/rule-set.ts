@@ -8,6 +8,7 @@ import { hasEventType } from './event-type-set.js'
 import type { EventTypeSet } from './event-type-set.js'
 import type { LoadProblem, LoadWarningCode } from './load-problem.js'
 import type { OutputFieldValue } from './output-format.js'
+import { CheckError } from './operators.js'
 import type { Predicate } from './operators.js'
 import type { CompiledRule } from './rule-compiler.js'
 import { specializeForType } from './type-specialization.js'
@@ -73,6 +74,7 @@ export class RuleSet {
     compiled: CompiledRule[],
     warnings: LoadProblem<LoadWarningCode>[],
     private readonly ruleMatching: RuleMatching = 'first',
+    private readonly macros: ReadonlyMap<string, ConditionNode> = new Map(),
   ) {
     this.compiled = compiled
     this.warnings = warnings
@@ -125,6 +127,34 @@ export class RuleSet {
     const predicate = rule.predicate
     return {
       text: formatCondition(rule.condition),
+      matches: (event) => {
+        startEvaluation()
+        return predicate(event)
+      },
+    }
+  }
+
+  /** Returns the names of the macros whose conditions expanded without error. */
+  macroNames(): string[] {
+    return [...this.macros.keys()]
+  }
+
+  /**
+   * Returns a macro's condition, expanded like a rule's, or undefined when there is no such macro
+   * or its condition does not compile (a field this engine lacks, in a macro no rule uses).
+   */
+  macroCondition(name: string): RuleCondition | undefined {
+    const tree = this.macros.get(name)
+    if (tree === undefined) return undefined
+    let predicate: Predicate
+    try {
+      predicate = compileCondition(tree, NO_WARNINGS)
+    } catch (error) {
+      if (error instanceof CheckError) return undefined
+      throw error
+    }
+    return {
+      text: formatCondition(tree),
       matches: (event) => {
         startEvaluation()
         return predicate(event)
