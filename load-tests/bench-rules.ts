@@ -5,8 +5,8 @@
  * 1. The legacy single-file Falco rules (78 rules, 57 enabled) over the events of the largest
  *    readable upstream capture, sysdig-inspect/502Error.scap, read once through CaptureSource.
  * 2. sysdig evaluating those rules in one run over the same capture, their expanded conditions
- *    joined with `or` (one pass over the events, as Falco evaluates every rule in one pass), and
- *    Peregrine on exactly the rules sysdig compiles, for a ratio over the same work.
+ *    joined with `or`: one pass over the events, as Falco evaluates every rule in one pass.
+ *    Peregrine runs on exactly the rules sysdig compiles, for a ratio over the same work.
  * 3. The stable rules (falco_rules.yaml) on the generator's mix of events, keeping only the event
  *    types the rules need, as the probe does in the kernel.
  *

@@ -157,8 +157,8 @@ function compileOr(children: Predicate[]): Predicate {
 
 /**
  * Orders the operands of `and` or `or` so that the ones most likely to decide the result cheaply
- * come first: by estimated cost divided by the estimated chance that the operand short-circuits
- * (is false under `and`, true under `or`), keeping the written order among equals. Checks have no
+ * come first. The key is the estimated cost divided by the estimated chance that the operand
+ * short-circuits (is false under `and`, true under `or`), and equal keys keep the written order. Checks have no
  * side effects and a missing value only makes a check false, so the order changes the time an
  * event takes, never the result. The estimates are guesses from the shape of the condition: a
  * positive check such as `proc.name in (...)` is rarely true, an exception under `not` rarely

@@ -122,7 +122,10 @@ const openModes = perEvent((event: SyscallEvent): number => {
   return event.type === 'creat' ? (modes & ~OPEN_READ) | OPEN_WRITE | OPEN_CREATE : modes
 })
 
-/** Flags texts already parsed, with their modes; few distinct texts occur in practice. */
+/**
+ * Flags texts already parsed, with their modes. Events repeat a few texts, and the map is cleared
+ * when it reaches MAX_CACHED_FLAGS entries, so odd input cannot grow it without bound.
+ */
 const modesByFlags = new Map<string, number>()
 const MAX_CACHED_FLAGS = 4096
 

@@ -17,7 +17,7 @@ const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat'])
 
 /** fd.* fields: the file descriptor the event acts on; all missing when the event has none. */
 export const FD_FIELDS: FieldDefinition[] = [
-  // The most read fields get direct accessors, without the shared descriptor check of fdField.
+  // The fields rules read most often get direct accessors, without the wrapper of fdField.
   simpleField('fd.num', 'number', (event) => (event.fd === null ? undefined : event.fd.num)),
   simpleField('fd.type', 'string', (event) => (event.fd === null ? undefined : event.fd.type)),
   simpleField('fd.typechar', 'string', (event) =>
@@ -91,7 +91,7 @@ function bothPorts(fd: FileDescriptorInfo): FieldValue {
 
 /**
  * NOTE: SyscallEvent does not say whether a socket listens, so a server-side socket without a
- * client address counts as listening; libsinsp knows it from the socket's own state.
+ * client address counts as listening. libsinsp reads it from the socket's own state.
  */
 function isListening(fd: FileDescriptorInfo): boolean {
   return fd.is_server === true && fd.cip === null
@@ -102,9 +102,9 @@ function fdPart(part: FdPart): FieldAccessor {
 }
 
 /**
- * Returns the directory of a file's path, or the path itself for a directory descriptor, the way
- * libsinsp's fd.directory does: `/` for a path without a slash or directly below the root, and
- * the whole path when it ends with a slash.
+ * Returns the directory of a file's path, or the path itself for a directory descriptor, as
+ * libsinsp's fd.directory does. A path without a slash or directly below the root gives `/`, and
+ * a path that ends with a slash is returned whole.
  */
 function directoryOf(fd: FileDescriptorInfo): FieldValue {
   if (!FILE_TYPES.has(fd.type)) return undefined

@@ -208,8 +208,8 @@ export class RuleSet {
       if (condition !== false) conditions.push([rule, condition])
     }
 
-    // Every check of a specialized tree is part of a rule's condition, which compiled at load
-    // time, so compiling it again cannot fail and has no new warnings to report.
+    // Every check of a specialized tree is a check of a rule's condition, which compiled at load
+    // time, so it compiles the same way again, and its warnings were reported then.
     const predicates = memoizeSharedSubtrees(conditions.map(([, condition]) => condition))
     const candidates = conditions.map(([rule, condition]): Candidate => {
       const predicate =

@@ -41,7 +41,7 @@ function specializeNode(
     }
     case 'and':
     case 'or': {
-      // `and` is decided by a false child and ignores true ones; `or` the other way round.
+      // A false child decides an `and` and a true child is dropped, and `or` is the reverse.
       const decisive = node.kind === 'or'
       const children: ConditionNode[] = []
       let isChanged = false

@@ -181,7 +181,7 @@ interface Report {
 }
 
 /**
- * Checks detect_counts. Falco counted enter and exit events, Peregrine sees exit events only, so
+ * Checks detect_counts. Falco counted enter and exit events, Peregrine reads exit events only, so
  * each expected count is re-derived with sysdig: the count of the rule's events in first-match
  * order over all events must reproduce Falco's number, and the count over the events Peregrine
  * reads is the adjusted expectation.

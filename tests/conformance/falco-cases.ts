@@ -26,10 +26,7 @@ export interface ExpectedProblem {
   message_contains?: string
 }
 
-/**
- * One case of Falco's regression suite: its keys as the case file writes them (see Falco's
- * test/falco_test.py of the same commit for their meaning), with paths resolved.
- */
+/** One case of Falco's regression suite: its keys as the case file writes them, paths resolved. */
 export interface FalcoCase {
   /** Case name, unique across the four files. */
   name: string

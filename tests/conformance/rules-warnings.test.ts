@@ -8,7 +8,7 @@ import { missingUpstream, upstreamPath } from '../support/upstream.js'
  * loader (rule_loader_compiler.cpp and filter_warning_resolver.cpp in falcosecurity/falco):
  *
  * - LOAD_DEPRECATED_ITEM once per rule whose condition, with macros expanded, reads evt.dir or an
- *   evt.latency field, because Falco sees exit events only since 0.42.
+ *   evt.latency field, because Falco 0.42 and later receive exit events only.
  * - LOAD_DEPRECATED_ITEM once per rule whose output contains %container.info.
  * - LOAD_UNSAFE_NA_CHECK only for Kubernetes audit fields (ka.*, jevt.*), so never for these
  *   files, although they compare proc.name with "<NA>".

@@ -4,7 +4,7 @@ import { promisify } from 'node:util'
 const execFileAsync = promisify(execFile)
 
 /**
- * Longest filter passed to one sysdig run, in characters. Linux caps one command-line argument at
+ * Maximum length of the filter passed to one sysdig run, in characters. Linux caps one command-line argument at
  * 128 KiB (MAX_ARG_STRLEN), and sysdig 0.29 takes its filter only as an argument.
  */
 export const MAX_FILTER_CHARS = 120_000
@@ -15,7 +15,7 @@ export const MAX_FILTER_CHARS = 120_000
  */
 export const PEREGRINE_EVENTS = '(evt.dir=< or evt.type in (container, procexit, signaldeliver))'
 
-/** Time limit of one sysdig run; the upstream captures are read in well under a second each. */
+/** Time limit of one sysdig run. sysdig reads each upstream capture in well under a second. */
 const SYSDIG_TIMEOUT_MS = 120_000
 
 /** Outcome of one filter run: the matching event numbers, or sysdig's error message. */

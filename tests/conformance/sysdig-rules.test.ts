@@ -17,13 +17,13 @@ import type { PrintedEvent } from './sysdig-filter.js'
 import { TRACES_DIR, listTraces, readTrace } from './trace-events.js'
 
 /**
- * Differential test of every rule of the four upstream rules files against Debian's sysdig 0.29.3,
- * whose filter language is Falco's condition language of March 2022. Each rule's condition, with
- * macros and lists expanded, runs as a sysdig filter on every readable trace; the exit events it
- * selects must be the events Peregrine's compiled condition selects on the same trace read
- * through CaptureSource. Rules are compared in groups joined with `or`, and a group is split only
- * when sysdig or Peregrine selects something in it, so a trace costs a few sysdig runs per rule
- * that matches there instead of one run per rule.
+ * Differential test of every rule and macro of the four upstream rules files against Debian's
+ * sysdig 0.29.3, whose filter language is Falco's condition language of March 2022. Each
+ * condition, with macros and lists expanded, runs as a sysdig filter on every readable trace.
+ * The events it selects must be the events Peregrine's compiled condition selects on the same
+ * trace read through CaptureSource. Conditions that Peregrine finds nothing for are compared in
+ * groups joined with `or`, so a trace costs about one sysdig run per condition that selects
+ * events there instead of one run per condition.
  */
 const RULES_FILES = [
   'falco-rules/falco_rules.yaml',
@@ -50,7 +50,7 @@ interface ComparedRule {
 
 /**
  * Differences that remain after investigation: the item (rule or macro, in any of the files), the
- * side that selects the extra events, and why Peregrine keeps its answer.
+ * side that selects the extra events, and why Peregrine keeps its result.
  */
 const KNOWN_DIFFERENCES: { item: string; extraOn: 'sysdig' | 'peregrine'; reason: string }[] = [
   {
@@ -58,7 +58,8 @@ const KNOWN_DIFFERENCES: { item: string; extraOn: 'sysdig' | 'peregrine'; reason
     extraOn: 'sysdig',
     reason:
       'fd.directory of a descriptor of unknown type (typechar o, no name): sysdig 0.29 gives "/", ' +
-      'libsinsp since 2023 gives no value for descriptors that are not files or directories',
+      'while current libsinsp (sinsp_filtercheck_fd.cpp) gives no value for descriptors that ' +
+      'are not files or directories, as Peregrine does',
   },
   {
     item: 'macro sensitive_mount',
@@ -80,8 +81,8 @@ const KNOWN_DIFFERENCES: { item: string; extraOn: 'sysdig' | 'peregrine'; reason
     item: 'macro network_local_subnet',
     extraOn: 'sysdig',
     reason:
-      'fd.ip = 0.0.0.0 on an IPv6 socket without addresses: sysdig 0.29 takes the IPv4 value as ' +
-      'the IPv6 unspecified address; Peregrine compares addresses of one family only',
+      'fd.ip = 0.0.0.0 on an IPv6 socket without addresses: sysdig 0.29 selects it, while ' +
+      'Peregrine compares addresses of one family only and the socket has no IPv4 address',
   },
 ]
 
