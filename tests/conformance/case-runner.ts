@@ -31,7 +31,7 @@ const FILE_LEVEL_ITEM_TYPES = new Set(['rules content', 'rules content item'])
 /** Case keys that select Falco behaviour Peregrine has no counterpart for, with the reason. */
 const UNSUPPORTED_OPTIONS: Record<string, string> = {
   psp_file: "Kubernetes PSP input, which needs Falco's PSP-to-rules converter",
-  conf_file: 'Falco configuration file',
+  conf_file: 'Falco configuration',
   time_iso_8601: 'time_iso_8601: Peregrine prints evt.time as Falco does by default',
   json_include_output_property: 'json_include_output_property: Peregrine always writes output',
   json_include_tags_property: 'json_include_tags_property: Peregrine always writes tags',
@@ -42,7 +42,7 @@ export async function runCase(testCase: FalcoCase): Promise<CaseOutcome> {
   const { spec } = testCase
   for (const [key, reason] of Object.entries(UNSUPPORTED_OPTIONS)) {
     if (spec[key] !== undefined) {
-      const detail = key === 'conf_file' ? `${reason} ${String(spec[key])}` : reason
+      const detail = key === 'conf_file' ? describeConfiguration(String(spec[key])) : reason
       return skip(`option without Peregrine equivalent: ${detail}`)
     }
   }
@@ -54,6 +54,14 @@ export async function runCase(testCase: FalcoCase): Promise<CaseOutcome> {
     return skip(`trace not available: ${testCase.traceName ?? 'none named'}`)
   }
   return await runDetection(testCase)
+}
+
+/** Says what a Falco configuration file of the suite sets, from its name. */
+function describeConfiguration(file: string): string {
+  if (file.includes('drops_')) {
+    return `${file}: Falco's actions on kernel event drops (syscall_event_drops)`
+  }
+  return `${file}: a Falco output channel (stdout, file, program or gRPC) compared with files of expected output`
 }
 
 function skip(reason: string): CaseOutcome {
