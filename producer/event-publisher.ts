@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs'
 import type { Message, Producer } from 'kafkajs'
 import type { AvroCodec } from '../core/avro-codec.js'
 import { toDeadLetterMessage } from '../core/dead-letter.js'
-import { KafkaError, errorMessage } from '../core/errors.js'
+import { KafkaError, SourceError, errorMessage } from '../core/errors.js'
 import { toJsonText } from '../core/json.js'
 import type { Logger } from '../core/logger.js'
 import type { SyscallEvent } from '../schemas/types.js'
@@ -10,6 +10,10 @@ import type { EventSource } from './event-source.js'
 import type { ProducerMetrics } from './metrics.js'
 
 const { CompressionTypes } = kafkajs
+
+/** Maximum string length and list length kept in the dead-letter copy of an oversized event. */
+const DEAD_LETTER_STRING_CHARS = 4096
+const DEAD_LETTER_LIST_ITEMS = 64
 
 export interface PublisherSettings {
   topic: string
@@ -78,6 +82,7 @@ export class EventPublisher {
     const iterator = source.events(reading.signal)[Symbol.asyncIterator]()
     let batch = emptyBatch()
     let inFlight: Promise<void> = Promise.resolve()
+    let sendFailure: unknown
     // The flush timer sends a partial batch from its own callback while the loop waits for the
     // source, so a quiet live source still flushes, without a timer per event.
     let flushTimer: NodeJS.Timeout | undefined
@@ -85,24 +90,38 @@ export class EventPublisher {
       clearTimeout(flushTimer)
       flushTimer = undefined
       inFlight = this.sendAfter(inFlight, batch)
-      // Marks the rejection as handled until the next send or the final flush awaits it, so a
-      // failed batch surfaces there instead of as an unhandled rejection.
-      inFlight.catch(() => {})
+      inFlight.catch((error: unknown) => {
+        sendFailure ??= error
+        reading.abort(error)
+      })
       batch = emptyBatch()
     }
 
+    let readFailure: unknown
     try {
       for (;;) {
-        const result = await iterator.next()
-        if (result.done === true) break
+        let result: IteratorResult<SyscallEvent>
+        try {
+          result = await iterator.next()
+        } catch (error) {
+          readFailure = error
+          break
+        }
+        if (result.done === true || sendFailure !== undefined) break
         if (flushTimer === undefined) flushTimer = setTimeout(send, this.settings.flushIntervalMs)
         this.addEvent(batch, result.value)
         if (
           batch.messages.length >= this.settings.maxBatchEvents ||
           batch.bytes >= this.settings.maxBatchBytes
-        )
+        ) {
+          const previous = inFlight
           send()
+          // At most one batch is in flight while the next one fills, so the source is never more
+          // than two batches ahead of Kafka. A failure is handled through sendFailure.
+          await previous.catch(() => {})
+        }
       }
+      // Events read before a source failure are still published.
       send()
       await inFlight
     } finally {
@@ -111,7 +130,18 @@ export class EventPublisher {
       reading.abort()
       await iterator.return?.()
     }
+    if (readFailure !== undefined) throw this.describeReadFailure(readFailure)
     return { ...this.summary }
+  }
+
+  private describeReadFailure(error: unknown): Error {
+    const published = this.summary.eventsPublished
+    return new SourceError(
+      `${errorMessage(error)} (the ${published} events read before it were published)`,
+      {
+        cause: error,
+      },
+    )
   }
 
   private addEvent(batch: PendingBatch, event: SyscallEvent): void {
@@ -130,8 +160,32 @@ export class EventPublisher {
       )
       return
     }
+    if (value.length > this.settings.maxBatchBytes) {
+      batch.deadLetters.push(this.oversizedDeadLetter(event, value.length))
+      return
+    }
     batch.messages.push({ key: `${event.hostname}:${event.proc?.pid ?? ''}`, value })
     batch.bytes += value.length
+  }
+
+  /**
+   * Builds the dead letter of an event too large for one Kafka record. The record itself cannot
+   * be stored, so the dead letter holds its JSON with every string cut to a bounded length.
+   */
+  private oversizedDeadLetter(event: SyscallEvent, bytes: number): Message {
+    const error = new SourceError(
+      `event of ${bytes} bytes is larger than the ${this.settings.maxBatchBytes}-byte record limit ` +
+        `(PEREGRINE_PRODUCER_MAX_BATCH_BYTES); strings and lists in this copy are cut short`,
+    )
+    this.logger.error(
+      { err: error, num: String(event.num), bytes },
+      'event too large; sending it to the dead-letter topic',
+    )
+    return toDeadLetterMessage({
+      value: toJsonText(cutStrings(event, DEAD_LETTER_STRING_CHARS)),
+      error,
+      stage: 'encode',
+    })
   }
 
   private async sendAfter(previous: Promise<void>, batch: PendingBatch): Promise<void> {
@@ -167,6 +221,27 @@ export class EventPublisher {
     }
     this.logger.debug({ events: batch.messages.length, bytes: batch.bytes }, 'batch published')
   }
+}
+
+/** Cuts every string in a JSON-like value to `maxChars` and every list to a bounded length, marking each cut. */
+function cutStrings(value: unknown, maxChars: number): unknown {
+  if (typeof value === 'string') {
+    return value.length <= maxChars
+      ? value
+      : `${value.slice(0, maxChars)}...[${value.length - maxChars} more characters]`
+  }
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, DEAD_LETTER_LIST_ITEMS).map((item) => cutStrings(item, maxChars))
+    return value.length > DEAD_LETTER_LIST_ITEMS
+      ? [...kept, `...[${value.length - DEAD_LETTER_LIST_ITEMS} more items]`]
+      : kept
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, cutStrings(inner, maxChars)]),
+    )
+  }
+  return value
 }
 
 function emptyBatch(): PendingBatch {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { hostname as machineName } from 'node:os'
 import { ConfigError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -29,13 +30,33 @@ export function createEventSource(spec: string, options: SourceFactoryOptions): 
   const argument = separator < 0 ? '' : spec.slice(separator + 1)
   const hostname = options.hostname ?? machineName()
 
-  if (kind === 'capture' && argument !== '')
+  if (kind === 'capture' && argument !== '') {
+    checkRegularFile(argument)
     return new CaptureSource(argument, { hostname, logger: options.logger })
-  if (kind === 'events' && argument !== '')
+  }
+  if (kind === 'events' && argument !== '') {
+    checkRegularFile(argument)
     return new EventsFileSource(argument, { logger: options.logger })
+  }
   if (kind === 'generator' && /^\d+$/.test(argument))
     return new GeneratorSource({ count: Number(argument), hostname })
   throw new ConfigError(
     `--source "${spec}" is invalid; use capture:FILE (a .scap capture), events:FILE (a JSON-lines event file) or generator:COUNT`,
   )
+}
+
+/**
+ * Rejects paths that exist but are not regular files. A FIFO would block the read until a writer
+ * appears, past any signal; a missing file is left to the source, which reports it when read.
+ */
+function checkRegularFile(path: string): void {
+  let stats
+  try {
+    stats = statSync(path)
+  } catch {
+    return
+  }
+  if (!stats.isFile()) {
+    throw new ConfigError(`${path} is not a regular file; give a capture or event file`)
+  }
 }
