@@ -129,9 +129,10 @@ function runValidation(testCase: FalcoCase): CaseOutcome {
 
 /**
  * Checks `rules_events`: the event types each rule is indexed by, `all` for a rule that runs on
- * every type. Falco's harness had stopped checking them (the case file says so), and some `all`
- * entries predate Falco's current index: the same case expects no LOAD_NO_EVTTYPE warning for
- * those rules, which a rule on every type would get. Such an entry accepts the narrower types.
+ * every type. A comment in the case file states that Falco's harness had stopped checking them.
+ * Some `all` entries predate Falco's current index, because the same case expects no
+ * LOAD_NO_EVTTYPE warning for those rules, which a rule on every type would get. Such an entry
+ * accepts the narrower types.
  */
 function checkEventTypes(
   spec: Record<string, unknown>,
@@ -239,10 +240,10 @@ interface Report {
 }
 
 /**
- * Checks detect_counts. Falco counted enter and exit events, Peregrine reads exit events only, so
- * each expected count is re-derived with sysdig: the count of the rule's events in first-match
- * order over all events must reproduce Falco's number, and the count over the events Peregrine
- * reads is the adjusted expectation.
+ * Checks detect_counts. Falco counted enter and exit events and Peregrine reads exit events only,
+ * so each expected count is derived again with sysdig, in first-match rule order. Its count over
+ * all events must reproduce Falco's number, and its count over the events Peregrine reads is the
+ * adjusted expectation.
  */
 async function checkCounts(
   testCase: FalcoCase,
