@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { RuleError } from '../../core/errors.js'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import { fileFd, syscallEvent } from './event-fixture.js'
 import type { LoadProblem } from './load-problem.js'
 import { loadRuleSet } from './load-rule-set.js'
 import type { LoadRuleSetOptions } from './load-rule-set.js'
+import { UPSTREAM_DIR } from '../../tests/support/upstream.js'
 
-const UPSTREAM = join(PROJECT_ROOT, '..', 'shared', 'upstream')
+const UPSTREAM = UPSTREAM_DIR
 const RULES_DIR = join(UPSTREAM, 'falco-rules')
 const TESTS_DIR = join(UPSTREAM, 'falco-tests', 'rules')
 const SKIP_REASON = `upstream data not found at ${UPSTREAM}`

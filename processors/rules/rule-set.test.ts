@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import { loadRulesText, syscallEvent } from './event-fixture.js'
 import type { EventOverrides } from './event-fixture.js'
 import { GeneratorSource } from '../../producer/generator-source.js'
 import { loadRuleSet } from './load-rule-set.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 
-const RULES_DIR = join(PROJECT_ROOT, '..', 'shared', 'upstream', 'falco-rules')
+const RULES_DIR = upstreamPath('falco-rules')
 const skipUpstream = existsSync(RULES_DIR) ? false : `upstream rules not found at ${RULES_DIR}`
 if (skipUpstream !== false) console.log(`# skipping random event tests: ${skipUpstream}`)
 
