@@ -2,18 +2,19 @@ import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Writable } from 'node:stream'
 import type { Registry } from 'prom-client'
-import { connectAdmin, createKafkaClient, ensureTopics } from '../core/kafka.js'
+import { connectAdmin, createKafkaClient } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
-import { retry } from '../core/retry.js'
 import { closeAll } from '../core/shutdown.js'
 import { KafkaError } from '../core/errors.js'
 import { startProcessor } from '../processors/main.js'
+import type { RunningProcessor } from '../processors/main.js'
 import type { RuleEvaluator } from '../processors/alert-builder.js'
 import { runProducer } from '../producer/main.js'
 import type { PublishSummary } from '../producer/event-publisher.js'
 import type { EventSource } from '../producer/event-source.js'
 import { startSink } from '../sinks/main.js'
+import type { RunningSink } from '../sinks/main.js'
 import { StdoutSink } from '../sinks/stdout-sink.js'
 import type { StdoutFormat } from '../sinks/stdout-sink.js'
 
@@ -25,6 +26,8 @@ export interface DemoRun {
   rules: RuleEvaluator
   output: Writable
   format: StdoutFormat
+  /** Keeps the run's topics on the broker afterwards, for inspection. */
+  keepTopics?: boolean
   /** Maximum wait for the processor and the sink to catch up once the source is drained, in ms. */
   drainTimeoutMs: number
   signal: AbortSignal
@@ -50,76 +53,74 @@ export interface DemoSummary {
 }
 
 /**
- * Runs producer, processor and stdout sink in this process on the running stack. The processor and
- * the sink get consumer groups of their own, placed at the current end of the topics before the
- * producer starts. So the demo prints the alerts of this run's events only, whatever the topics
- * already hold.
+ * Runs producer, processor and stdout sink in this process on the running stack, on topics and
+ * consumer groups of this run only. So the demo prints exactly the alerts of its own events, even
+ * when other processors run against the same broker. The run's topics are deleted afterwards
+ * unless `keepTopics` is set.
  */
 export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
-  const { config, logger, metricsRegistry } = run
-  const runId = randomBytes(4).toString('hex')
-  const processorGroup = `peregrine-demo-${runId}-processor`
-  const sinkGroup = `peregrine-demo-${runId}-sink`
-  await placeGroupsAtEnd(config, logger, [
-    { groupId: processorGroup, topic: config.topics.events },
-    { groupId: sinkGroup, topic: config.topics.alerts },
-  ])
-
-  const processor = await startProcessor({
-    config,
-    logger,
-    metricsRegistry,
-    rules: run.rules,
-    groupId: processorGroup,
-  })
-  const destination = new StdoutSink({ stream: run.output, format: run.format })
-  const sink = await startSink({
-    config,
-    logger,
-    metricsRegistry,
-    destination,
-    groupId: sinkGroup,
-  }).catch(async (error: unknown) => {
-    await processor.close()
-    throw error
-  })
+  const { logger, metricsRegistry } = run
+  const prefix = `peregrine.demo.${randomBytes(4).toString('hex')}`
+  const config = withRunTopics(run.config, prefix)
 
   try {
-    const published =
-      run.live === undefined
-        ? await runProducer({
-            config,
-            logger,
-            metricsRegistry,
-            source: run.source,
-            signal: run.signal,
-          })
-        : await runLiveProducer(run, run.live, processor, sink)
-    await waitUntil(
-      () => processor.stats().eventsCompleted >= published.eventsPublished,
-      run,
-      'the processor to evaluate every event',
+    const processor = await startProcessor({ config, logger, metricsRegistry, rules: run.rules })
+    const destination = new StdoutSink({ stream: run.output, format: run.format })
+    const sink = await startSink({ config, logger, metricsRegistry, destination }).catch(
+      async (error: unknown) => {
+        await processor.close()
+        throw error
+      },
     )
-    const alerts = Object.values(processor.stats().alertsByRule).reduce(
-      (sum, count) => sum + count,
-      0,
-    )
-    await waitUntil(
-      () => sink.stats().consumed >= alerts,
-      run,
-      'the stdout sink to print every alert',
-    )
-    const processed = processor.stats()
-    return {
-      source: run.source.name,
-      published,
-      eventsProcessed: processed.eventsCompleted,
-      eventsDeadLettered: processed.eventsDeadLettered,
-      alertsByRule: processed.alertsByRule,
-      alertsDelivered: sink.stats().delivered,
+    try {
+      return await publishAndDrain(run, config, processor, sink)
+    } finally {
+      await closeAll([sink, processor])
     }
   } finally {
-    await closeAll([sink, processor])
+    if (run.keepTopics !== true) await deleteRunTopics(config, logger)
+  }
+}
+
+async function publishAndDrain(
+  run: DemoRun,
+  config: PeregrineConfig,
+  processor: RunningProcessor,
+  sink: RunningSink,
+): Promise<DemoSummary> {
+  const { logger, metricsRegistry } = run
+  const published =
+    run.live === undefined
+      ? await runProducer({
+          config,
+          logger,
+          metricsRegistry,
+          source: run.source,
+          signal: run.signal,
+        })
+      : await runLiveProducer(run, config, run.live, processor, sink)
+  await waitUntil(
+    () => processor.stats().eventsCompleted >= published.eventsPublished,
+    run,
+    'the processor to evaluate every event',
+  )
+  const alerts = Object.values(processor.stats().alertsByRule).reduce(
+    (sum, count) => sum + count,
+    0,
+  )
+  await waitUntil(
+    () => sink.stats().consumed >= alerts,
+    run,
+    'the stdout sink to print every alert',
+  )
+  const processed = processor.stats()
+  return {
+    source: run.source.name,
+    published,
+    eventsProcessed: processed.eventsCompleted,
+    eventsDeadLettered: processed.eventsDeadLettered,
+    alertsByRule: processed.alertsByRule,
+    alertsDelivered: sink.stats().delivered,
   }
 }
 
@@ -129,15 +130,16 @@ export async function runDemoPipeline(run: DemoRun): Promise<DemoSummary> {
  */
 async function runLiveProducer(
   run: DemoRun,
+  config: PeregrineConfig,
   live: LiveDemo,
-  processor: { stats: () => { alertsByRule: Record<string, number> } },
-  sink: { stats: () => { consumed: number } },
+  processor: RunningProcessor,
+  sink: RunningSink,
 ): Promise<PublishSummary> {
   const stopping = new AbortController()
   const stop = (): void => stopping.abort()
   run.signal.addEventListener('abort', stop, { once: true })
   const state: { failure?: unknown } = {}
-  const producing = runProducer({ ...run, signal: stopping.signal })
+  const producing = runProducer({ ...run, config, signal: stopping.signal })
   producing.catch((error: unknown) => {
     state.failure = error
   })
@@ -167,37 +169,40 @@ async function runLiveProducer(
   return await producing
 }
 
-/** Commits the current end offsets of each topic for a new consumer group. */
-async function placeGroupsAtEnd(
-  config: PeregrineConfig,
-  logger: Logger,
-  groups: Array<{ groupId: string; topic: string }>,
-): Promise<void> {
-  const client = createKafkaClient(config, 'demo', logger)
-  await ensureTopics(client, config, [
+/** Returns the config with topics and consumer groups named after this run. */
+function withRunTopics(config: PeregrineConfig, prefix: string): PeregrineConfig {
+  return {
+    ...config,
+    topics: {
+      ...config.topics,
+      events: `${prefix}.events.v1`,
+      alerts: `${prefix}.alerts.v1`,
+      eventsDeadLetter: `${prefix}.events.dlq`,
+      alertsDeadLetterPrefix: `${prefix}.alerts.dlq.`,
+    },
+    processor: { ...config.processor, groupId: `${prefix}.processor` },
+    sink: { ...config.sink, groupIdPrefix: `${prefix}.sink.` },
+  }
+}
+
+/** Deletes the run's topics; a failure is logged, since the demo's output is already printed. */
+async function deleteRunTopics(config: PeregrineConfig, logger: Logger): Promise<void> {
+  const topics = [
     config.topics.events,
     config.topics.alerts,
     config.topics.eventsDeadLetter,
-  ])
-  const admin = await connectAdmin(client, config)
+    `${config.topics.alertsDeadLetterPrefix}stdout`,
+  ]
   try {
-    for (const { groupId, topic } of groups) {
-      // Leadership of just-created partitions can take a moment to reach every broker's metadata,
-      // and KafkaJS marks the resulting NOT_LEADER error retriable.
-      await retry(
-        async () => {
-          const offsets = await admin.fetchTopicOffsets(topic)
-          await admin.setOffsets({
-            groupId,
-            topic,
-            partitions: offsets.map(({ partition, high }) => ({ partition, offset: high })),
-          })
-        },
-        { maxAttempts: 10, initialDelayMs: 100, maxDelayMs: 1000 },
-      )
+    const admin = await connectAdmin(createKafkaClient(config, 'demo', logger), config)
+    try {
+      const existing = new Set(await admin.listTopics())
+      await admin.deleteTopics({ topics: topics.filter((topic) => existing.has(topic)) })
+    } finally {
+      await admin.disconnect()
     }
-  } finally {
-    await admin.disconnect()
+  } catch (error) {
+    logger.warn({ err: error, topics }, 'deleting the demo topics failed; they stay on the broker')
   }
 }
 

@@ -6,6 +6,7 @@ import { registerSinkCommand } from './commands/sink.js'
 import { registerProbeCommand } from './commands/probe.js'
 import { registerProcessCommand } from './commands/process.js'
 import { registerDemoCommand } from './commands/demo.js'
+import { registerRulesCommand } from './commands/rules.js'
 import { registerScenariosCommand } from './commands/scenarios.js'
 
 /**
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSinkCommand(program)
   registerStackCommand(program)
   registerDemoCommand(program)
+  registerRulesCommand(program)
   registerScenariosCommand(program)
   return program
 }

@@ -1,7 +1,9 @@
 import type { Registry } from 'prom-client'
-import { redactConfig } from '../core/config.js'
+import { findUnknownEnvVars, redactConfig } from '../core/config.js'
+import { ConfigError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { createMetricsRegistry, startMetricsServer } from '../core/metrics.js'
+import type { MetricsServer } from '../core/metrics.js'
 import { SETTINGS } from '../core/peregrine-config.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { installShutdownHandlers } from '../core/shutdown.js'
@@ -15,6 +17,31 @@ export interface RoleRuntime {
   signal: AbortSignal
 }
 
+export interface RoleOptions {
+  /** Log to stderr, for roles that print their own output on stdout. */
+  logToStderr?: boolean
+}
+
+/** PEREGRINE_* variables that are not settings: build switches of the native addon and test knobs. */
+const OTHER_VARIABLES = [
+  'PEREGRINE_NATIVE_SKIP',
+  'PEREGRINE_NATIVE_CLANG',
+  'PEREGRINE_NATIVE_BPFTOOL',
+  'PEREGRINE_UPSTREAM_DIR',
+  'PEREGRINE_TEST_LOG_LEVEL',
+]
+
+/**
+ * Default /metrics port of each role when PEREGRINE_METRICS_PORT is unset, so the roles can run
+ * side by side on one host. Roles not listed take a free port.
+ */
+const ROLE_METRICS_PORTS: Record<string, number> = {
+  producer: 9464,
+  processor: 9465,
+  'sink-stdout': 9466,
+  'sink-webhook': 9466,
+}
+
 /**
  * Runs a long-lived role: builds the logger and the metrics endpoint, logs the redacted config,
  * calls `start`, and on SIGTERM or SIGINT runs the close function `start` returned before exiting.
@@ -24,24 +51,14 @@ export async function runRole(
   config: PeregrineConfig,
   service: string,
   start: (runtime: RoleRuntime) => Promise<() => Promise<void>>,
-  options: { logToStderr?: boolean } = {},
+  options: RoleOptions = {},
 ): Promise<void> {
-  const logger = createRoleLogger(config, service, options.logToStderr)
-  const metricsRegistry = createMetricsRegistry()
-  const metricsServer = await startMetricsServer(
-    metricsRegistry,
-    config.metrics.host,
-    config.metrics.port,
-  )
+  const { logger, metricsRegistry, metricsServer } = await prepareRole(config, service, options)
   let close: () => Promise<void> = async () => {}
   const controller = installShutdownHandlers(logger, async () => {
     await close()
     await metricsServer.close()
   })
-  logger.info(
-    { config: redactConfig(SETTINGS, config), metricsPort: metricsServer.port },
-    'starting',
-  )
   close = await start({ config, logger, metricsRegistry, signal: controller.signal })
 }
 
@@ -54,15 +71,9 @@ export async function runTask<T>(
   config: PeregrineConfig,
   service: string,
   task: (runtime: RoleRuntime) => Promise<T>,
-  options: { logToStderr?: boolean } = {},
+  options: RoleOptions = {},
 ): Promise<T> {
-  const logger = createRoleLogger(config, service, options.logToStderr)
-  const metricsRegistry = createMetricsRegistry()
-  const metricsServer = await startMetricsServer(
-    metricsRegistry,
-    config.metrics.host,
-    config.metrics.port,
-  )
+  const { logger, metricsRegistry, metricsServer } = await prepareRole(config, service, options)
   const running: { task?: Promise<T> } = {}
   const controller = installShutdownHandlers(logger, async () => {
     await running.task?.catch(() => {
@@ -70,14 +81,57 @@ export async function runTask<T>(
     })
     await metricsServer.close()
   })
-  logger.info(
-    { config: redactConfig(SETTINGS, config), metricsPort: metricsServer.port },
-    'starting',
-  )
   running.task = task({ config, logger, metricsRegistry, signal: controller.signal })
   try {
     return await running.task
   } finally {
     await metricsServer.close()
+  }
+}
+
+async function prepareRole(
+  config: PeregrineConfig,
+  service: string,
+  options: RoleOptions,
+): Promise<{ logger: Logger; metricsRegistry: Registry; metricsServer: MetricsServer }> {
+  const logger = createRoleLogger(config, service, options.logToStderr)
+  for (const unknown of findUnknownEnvVars(SETTINGS, process.env, 'PEREGRINE_', OTHER_VARIABLES)) {
+    const hint = unknown.suggestion === undefined ? '' : `; did you mean ${unknown.suggestion}?`
+    logger.warn(
+      { variable: unknown.name },
+      `unknown environment variable ${unknown.name} is ignored${hint}`,
+    )
+  }
+  const metricsRegistry = createMetricsRegistry()
+  const metricsServer = await startRoleMetrics(config, service, metricsRegistry, logger)
+  logger.info(
+    { config: redactConfig(SETTINGS, config), metricsPort: metricsServer.port },
+    'starting',
+  )
+  return { logger, metricsRegistry, metricsServer }
+}
+
+/**
+ * Serves /metrics on the configured port, or on the role's default port. Only a default port that
+ * is taken falls back to a free one, with a warning; a configured port that is taken is an error.
+ */
+async function startRoleMetrics(
+  config: PeregrineConfig,
+  service: string,
+  registry: Registry,
+  logger: Logger,
+): Promise<MetricsServer> {
+  const configured = config.metrics.port
+  const port = configured ?? ROLE_METRICS_PORTS[service] ?? 0
+  try {
+    return await startMetricsServer(registry, config.metrics.host, port)
+  } catch (error) {
+    if (configured !== undefined) throw new ConfigError(errorMessage(error), { cause: error })
+    const server = await startMetricsServer(registry, config.metrics.host, 0)
+    logger.warn(
+      { defaultPort: port, metricsPort: server.port },
+      'default metrics port is taken; serving /metrics on a free port',
+    )
+    return server
   }
 }

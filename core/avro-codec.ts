@@ -2,6 +2,7 @@ import avro from 'avsc'
 import type { Schema, Type } from 'avsc'
 import registryModule from '@kafkajs/confluent-schema-registry'
 import { SchemaError, errorMessage } from './errors.js'
+import { checkAvroBounds } from './avro-bounds.js'
 import { EXACT_LONG_TYPE } from './exact-long.js'
 
 export { EXACT_LONG_TYPE } from './exact-long.js'
@@ -14,6 +15,10 @@ type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>
 const MAGIC_BYTE = 0
 /** Magic byte plus the 4-byte schema id. */
 const HEADER_BYTES = 5
+/** Attempts of a registration that lost a race with another process. */
+const REGISTER_ATTEMPTS = 3
+/** Time allowed for one schema registry request, in milliseconds. */
+const REGISTRY_TIMEOUT_MS = 10_000
 /** Starting size of the encoding buffer; it grows to twice the largest record seen. */
 const INITIAL_SCRATCH_BYTES = 16 * 1024
 
@@ -36,6 +41,12 @@ function exactLongHook(schema: unknown): Type | undefined {
     return EXACT_LONG_TYPE
   }
   return undefined
+}
+
+interface WriterReader {
+  writerType: Type
+  /** Resolver from the writer type to the codec's type; undefined when they are the same. */
+  resolver: ReturnType<Type['createResolver']> | undefined
 }
 
 export interface RegistrySettings {
@@ -74,8 +85,8 @@ export class AvroCodec<T> {
   private readonly header: Buffer
   /** Header plus the last encoded body; records are encoded here and copied out in one allocation. */
   private scratch: Buffer
-  /** Resolver from each writer schema id to this schema; null for this codec's own id. */
-  private readonly resolvers = new Map<number, ReturnType<Type['createResolver']> | null>()
+  /** Writer type and its resolver to this schema, by writer schema id. */
+  private readonly readers = new Map<number, WriterReader>()
 
   private constructor(
     registry: SchemaRegistryClient,
@@ -92,7 +103,7 @@ export class AvroCodec<T> {
     this.header.writeInt32BE(schemaId, 1)
     this.scratch = Buffer.alloc(INITIAL_SCRATCH_BYTES)
     this.header.copy(this.scratch)
-    this.resolvers.set(schemaId, null)
+    this.readers.set(schemaId, { writerType: readerType, resolver: undefined })
   }
 
   /**
@@ -107,19 +118,24 @@ export class AvroCodec<T> {
   ): Promise<AvroCodec<T>> {
     const readerType = parseSchema(schema)
     try {
-      const { id } = await registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject },
-      )
+      const id = await registerWithRetry(registry, subject, schema)
       return new AvroCodec<T>(registry, subject, id, readerType)
     } catch (error) {
+      const message = errorMessage(error)
       const status = (error as { status?: number }).status
+      // The client reports a refused connection with a made-up status 400, so the message decides.
+      const isUnreachable = /ECONN|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|timed out|socket hang up/.test(
+        message,
+      )
+      const hint = isUnreachable
+        ? '; check PEREGRINE_REGISTRY_URL (or --registry) and that the registry is running'
+        : ''
       throw new SchemaError(
         'PEREGRINE_SCHEMA_REGISTRY_FAILED',
-        `registering the schema of subject ${subject} failed: ${errorMessage(error)}`,
+        `registering the schema of subject ${subject} failed: ${message}${hint}`,
         {
           cause: error,
-          retriable: status === undefined || status >= 500,
+          retriable: isUnreachable || status === undefined || status >= 500,
           context: { key: subject },
         },
       )
@@ -157,11 +173,12 @@ export class AvroCodec<T> {
    */
   async decode(message: Buffer | null): Promise<T> {
     const schemaId = readSchemaId(message)
-    let resolver = this.resolvers.get(schemaId)
-    if (resolver === undefined) resolver = await this.loadResolver(schemaId)
+    const reader = this.readers.get(schemaId) ?? (await this.loadReader(schemaId))
     try {
+      // The bounds walk runs before avsc, whose decoder would trust a forged block count.
+      checkAvroBounds(reader.writerType, message as Buffer, HEADER_BYTES)
       const body = (message as Buffer).subarray(HEADER_BYTES)
-      return this.readerType.fromBuffer(body, resolver ?? undefined) as T
+      return this.readerType.fromBuffer(body, reader.resolver) as T
     } catch (error) {
       throw new SchemaError(
         'PEREGRINE_DECODE_FAILED',
@@ -171,10 +188,28 @@ export class AvroCodec<T> {
     }
   }
 
-  private async loadResolver(schemaId: number): Promise<ReturnType<Type['createResolver']>> {
-    let writerType: Type
+  private async loadReader(schemaId: number): Promise<WriterReader> {
+    const writerType = await this.fetchWriterType(schemaId)
     try {
-      writerType = (await this.registry.getSchema(schemaId)) as unknown as Type
+      const reader = { writerType, resolver: this.readerType.createResolver(writerType) }
+      this.readers.set(schemaId, reader)
+      return reader
+    } catch (error) {
+      throw new SchemaError(
+        'PEREGRINE_DECODE_FAILED',
+        `writer schema id ${schemaId} is not compatible with ${this.subject}: ${errorMessage(error)}`,
+        { cause: error },
+      )
+    }
+  }
+
+  private async fetchWriterType(schemaId: number): Promise<Type> {
+    try {
+      return (await withTimeout(
+        this.registry.getSchema(schemaId),
+        REGISTRY_TIMEOUT_MS,
+        `fetching schema id ${schemaId}`,
+      )) as unknown as Type
     } catch (error) {
       const status = (error as { status?: number }).status
       if (status === 404) {
@@ -190,17 +225,55 @@ export class AvroCodec<T> {
         { cause: error, retriable: true },
       )
     }
+  }
+}
+
+/**
+ * Registers a schema, retrying a lost race on a new subject. The client checks the subject's
+ * compatibility setting, registers, then sets it; when two processes register a new subject at
+ * once, Apicurio rejects the second setting with "A rule named 'COMPATIBILITY' already exists",
+ * and a second try finds the setting in place.
+ */
+async function registerWithRetry(
+  registry: SchemaRegistryClient,
+  subject: string,
+  schema: Schema,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      const resolver = this.readerType.createResolver(writerType)
-      this.resolvers.set(schemaId, resolver)
-      return resolver
-    } catch (error) {
-      throw new SchemaError(
-        'PEREGRINE_DECODE_FAILED',
-        `writer schema id ${schemaId} is not compatible with ${this.subject}: ${errorMessage(error)}`,
-        { cause: error },
+      const { id } = await withTimeout(
+        registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject }),
+        REGISTRY_TIMEOUT_MS,
+        `registering subject ${subject}`,
       )
+      return id
+    } catch (error) {
+      if (
+        attempt >= REGISTER_ATTEMPTS ||
+        !/rule named .* already exists/i.test(errorMessage(error))
+      )
+        throw error
     }
+  }
+}
+
+/**
+ * Rejects with a timeout error when `promise` has not settled after `timeoutMs`. The registry
+ * client sets no request timeout of its own, and a hung registry would otherwise stall a consumer
+ * without a word.
+ */
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, action: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${action} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

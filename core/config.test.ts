@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { loadConfig, redactConfig } from './config.js'
+import { findUnknownEnvVars, loadConfig, redactConfig } from './config.js'
 import { ConfigError } from './errors.js'
 import { integerSetting, listSetting, mapSetting, textSetting, urlSetting } from './settings.js'
 
@@ -73,8 +73,8 @@ describe('loadConfig', () => {
     const error = captureError(() => loadConfig(TREE, { file, env: { T_SINK_URL: 'ftp://x' } }))
 
     assert.ok(error instanceof ConfigError)
-    assert.match(error.message, /config\.yaml:2: kafka\.retries: must be at least 0/)
-    assert.match(error.message, /config\.yaml:3: kafka\.brokers: must have at least 1 item/)
+    assert.match(error.message, /config\.yaml:2: kafka\.retries=-1: must be at least 0/)
+    assert.match(error.message, /config\.yaml:3: kafka\.brokers=\[\]: must have at least 1 item/)
     assert.match(error.message, /config\.yaml:5: unknown key "sink\.colour"/)
     assert.match(error.message, /T_SINK_URL="\[redacted\]": must be an http:\/\/ or https:\/\/ URL/)
   })
@@ -101,11 +101,51 @@ describe('loadConfig', () => {
     assert.match(error.message, /cannot read config file \/nonexistent\/peregrine\.yaml/)
   })
 
+  it('hides parser details of a secret value', () => {
+    const tree = {
+      headers: mapSetting({
+        env: 'T_HEADERS',
+        description: 'headers',
+        isSecret: true,
+        default: {},
+      }),
+    }
+
+    const error = captureError(() =>
+      loadConfig(tree, { env: { T_HEADERS: '{"X-Api-Key": s3cr3tT0k3n}' } }),
+    )
+
+    assert.match(error.message, /T_HEADERS="\[redacted\]": must be a JSON object/)
+    assert.equal(error.message.includes('s3cr3t'), false)
+  })
+
   it('returns a frozen object', () => {
     const config = loadConfig(TREE, { env: {} })
 
     assert.ok(Object.isFrozen(config))
     assert.ok(Object.isFrozen(config.kafka.brokers))
+  })
+})
+
+describe('findUnknownEnvVars', () => {
+  it('suggests the setting a misspelt variable was meant to be', () => {
+    const unknown = findUnknownEnvVars(
+      TREE,
+      { T_KAFKA_BROKER: 'x:1', T_SINK_NAME: 'y', HOME: '/' },
+      'T_',
+    )
+
+    assert.deepEqual(unknown, [{ name: 'T_KAFKA_BROKER', suggestion: 'T_KAFKA_BROKERS' }])
+  })
+
+  it('leaves unrelated names without a suggestion', () => {
+    const unknown = findUnknownEnvVars(TREE, { T_SOMETHING_ELSE_ENTIRELY: '1' }, 'T_')
+
+    assert.deepEqual(unknown, [{ name: 'T_SOMETHING_ELSE_ENTIRELY' }])
+  })
+
+  it('accepts variables listed as known', () => {
+    assert.deepEqual(findUnknownEnvVars(TREE, { T_BUILD_SKIP: '1' }, 'T_', ['T_BUILD_SKIP']), [])
   })
 })
 

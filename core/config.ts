@@ -124,8 +124,10 @@ function resolveSetting(
     return parseText(setting, envText, setting.env, problems)
 
   if (file?.values.has(key) === true) {
-    const where = `${sources.file}:${file.lines.get(key) ?? 1}: ${key}`
-    return check(setting, file.values.get(key), where, problems)
+    const value = file.values.get(key)
+    const shown = setting.isSecret === true ? '"[redacted]"' : JSON.stringify(value)
+    const where = `${sources.file}:${file.lines.get(key) ?? 1}: ${key}=${shown}`
+    return check(setting, value, where, problems)
   }
   if (setting.default !== undefined) return setting.default
 
@@ -251,4 +253,54 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value)
   }
   return value
+}
+
+/** An environment variable with the settings' prefix that no setting reads. */
+export interface UnknownVariable {
+  name: string
+  /** The setting variable closest in spelling, when one is close enough to be a typo. */
+  suggestion?: string
+}
+
+/** Edits up to which a known variable is offered as the likely intended one. */
+const MAX_SUGGESTION_DISTANCE = 3
+
+/**
+ * Lists environment variables that start with `prefix` but match no setting and are not in
+ * `otherKnown`, each with the nearest setting variable when it looks like a typo. A misspelt
+ * variable is otherwise silently ignored, unlike a misspelt config-file key.
+ */
+export function findUnknownEnvVars(
+  tree: SettingTree,
+  env: Record<string, string | undefined>,
+  prefix: string,
+  otherKnown: readonly string[] = [],
+): UnknownVariable[] {
+  const known = [...flattenTree(tree)].map(([, setting]) => setting.env)
+  const accepted = new Set([...known, ...otherKnown])
+  return Object.keys(env)
+    .filter((name) => name.startsWith(prefix) && !accepted.has(name))
+    .sort()
+    .map((name) => {
+      const [nearest] = known
+        .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
+        .sort((left, right) => left.distance - right.distance)
+      return nearest !== undefined && nearest.distance <= MAX_SUGGESTION_DISTANCE
+        ? { name, suggestion: nearest.candidate }
+        : { name }
+    })
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions that turn one text into the other. */
+function editDistance(left: string, right: string): number {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index)
+  for (let row = 1; row <= left.length; row++) {
+    const current = [row]
+    for (let column = 1; column <= right.length; column++) {
+      const substitution = previous[column - 1] + (left[row - 1] === right[column - 1] ? 0 : 1)
+      current.push(Math.min(previous[column] + 1, current[column - 1] + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[right.length]
 }

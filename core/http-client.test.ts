@@ -94,6 +94,50 @@ describe('sendHttpRequest', () => {
     )
   })
 
+  it('times out a response sent one byte at a time', async () => {
+    routes.set('/trickle', (_request, response) => {
+      response.writeHead(200)
+      const timer = setInterval(() => response.write('x'), 20)
+      response.on('close', () => clearInterval(timer))
+    })
+
+    await assert.rejects(
+      sendHttpRequest({ url: `${baseUrl}/trickle`, body: '', timeoutMs: 200 }),
+      (error: unknown) => {
+        assert.ok(error instanceof SinkDeliveryError)
+        assert.equal(error.retriable, true)
+        assert.match(error.message, /timed out after 200 ms/)
+        return true
+      },
+    )
+  })
+
+  it('stops reading a response body past its size limit', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'y')
+    let written = 0
+    routes.set('/huge', (_request, response) => {
+      response.writeHead(500)
+      const writeMore = (): void => {
+        while (written < 64 * 1024 * 1024) {
+          written += chunk.length
+          if (!response.write(chunk)) {
+            response.once('drain', writeMore)
+            return
+          }
+        }
+        response.end()
+      }
+      response.on('error', () => {})
+      writeMore()
+    })
+
+    const response = await sendHttpRequest({ url: `${baseUrl}/huge`, body: '', timeoutMs: 5000 })
+
+    assert.equal(response.statusCode, 500)
+    assert.ok(response.body.length <= 1024 * 1024)
+    assert.ok(written < 64 * 1024 * 1024, `server wrote ${written} bytes`)
+  })
+
   it('treats a reset connection as retriable', async () => {
     routes.set('/reset', (request) => request.socket.destroy())
 

@@ -44,6 +44,12 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
   const transport = url.protocol === 'https:' ? https : http
   const body = typeof request.body === 'string' ? Buffer.from(request.body) : request.body
 
+  // One deadline for the whole exchange: the socket timeout alone resets on every byte, so a
+  // receiver sending its response one byte a second would never time out.
+  const deadline = AbortSignal.timeout(request.timeoutMs)
+  const signal =
+    request.signal === undefined ? deadline : AbortSignal.any([request.signal, deadline])
+
   return await new Promise<HttpResponse>((resolve, reject) => {
     const outgoing = transport.request(
       url,
@@ -51,21 +57,24 @@ export async function sendHttpRequest(request: HttpRequest): Promise<HttpRespons
         method: request.method ?? 'POST',
         headers: { 'content-length': String(body.length), ...request.headers },
         timeout: request.timeoutMs,
-        signal: request.signal,
+        signal,
         rejectUnauthorized: request.verifyTls ?? true,
       },
-      (incoming) => readResponse(incoming).then(resolve, reject),
+      (incoming) =>
+        readResponse(incoming).then(resolve, (error: Error) =>
+          reject(toDeliveryError(error, request, deadline)),
+        ),
     )
     outgoing.on('timeout', () => {
-      outgoing.destroy(
-        new SinkDeliveryError(`request timed out after ${request.timeoutMs} ms`, {
-          retriable: true,
-        }),
-      )
+      outgoing.destroy(timedOut(request.timeoutMs))
     })
-    outgoing.on('error', (error) => reject(toDeliveryError(error, request.signal)))
+    outgoing.on('error', (error) => reject(toDeliveryError(error, request, deadline)))
     outgoing.end(body)
   })
+}
+
+function timedOut(timeoutMs: number): SinkDeliveryError {
+  return new SinkDeliveryError(`request timed out after ${timeoutMs} ms`, { retriable: true })
 }
 
 /**
@@ -110,7 +119,12 @@ async function readResponse(incoming: http.IncomingMessage): Promise<HttpRespons
   let size = 0
   for await (const chunk of incoming) {
     size += (chunk as Buffer).length
-    if (size <= MAX_RESPONSE_BYTES) chunks.push(chunk as Buffer)
+    if (size > MAX_RESPONSE_BYTES) {
+      // The status is known already; the rest of an oversized body is not worth reading.
+      incoming.destroy()
+      break
+    }
+    chunks.push(chunk as Buffer)
   }
   return {
     statusCode: incoming.statusCode ?? 0,
@@ -119,16 +133,16 @@ async function readResponse(incoming: http.IncomingMessage): Promise<HttpRespons
   }
 }
 
-function toDeliveryError(error: Error, signal: AbortSignal | undefined): Error {
+function toDeliveryError(error: Error, request: HttpRequest, deadline: AbortSignal): Error {
   if (error instanceof SinkDeliveryError) return error
-  if (signal?.aborted === true) return error
+  if (request.signal?.aborted === true) return error
+  if (deadline.aborted) return timedOut(request.timeoutMs)
   const code = (error as NodeJS.ErrnoException).code
   const isRetriable = code === undefined || RETRIABLE_NETWORK_CODES.has(code)
-  return new SinkDeliveryError(
-    `request failed: ${code ?? ''} ${errorMessage(error)}`.replace(/\s+/g, ' '),
-    {
-      cause: error,
-      retriable: isRetriable,
-    },
-  )
+  const message = errorMessage(error)
+  const detail = code === undefined || message.includes(code) ? message : `${code}: ${message}`
+  return new SinkDeliveryError(`request failed: ${detail}`, {
+    cause: error,
+    retriable: isRetriable,
+  })
 }

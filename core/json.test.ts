@@ -28,4 +28,14 @@ describe('toJsonText', () => {
 
     assert.deepEqual(JSON.parse(text), { name: planted, value: 1 })
   })
+
+  it('escapes characters that break lines or reorder text in viewers', () => {
+    const hostile = 'a\u0085b\u2028c\u2029d\u009b31me\u202egnp.exe'
+
+    const text = toJsonText({ name: hostile })
+
+    assert.equal(/[\u0080-\u009f\u2028\u2029\u202e]/.test(text), false)
+    assert.match(text, /\\u0085/)
+    assert.deepEqual(JSON.parse(text), { name: hostile })
+  })
 })

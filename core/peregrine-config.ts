@@ -1,4 +1,8 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError } from './errors.js'
 import { LOG_LEVELS } from './logger.js'
+import { PROJECT_ROOT } from './project-root.js'
 import { loadConfig } from './config.js'
 import {
   booleanSetting,
@@ -16,6 +20,9 @@ import type { ConfigOf, ConfigSources } from './config.js'
 // pure-JS lz4js writes dependent-block frames that Kafka 4.4 rejects ("Dependent block stream is
 // unsupported"), and the zstd codecs need native builds.
 export const COMPRESSION_CODECS = ['none', 'gzip'] as const
+/** A host name or address (IPv6 in brackets) and a port. */
+const HOST_PORT_PATTERN = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/
+
 export const PRIORITIES = [
   'emergency',
   'alert',
@@ -36,7 +43,7 @@ export const SETTINGS = {
   log: {
     level: choiceSetting({
       env: 'PEREGRINE_LOG_LEVEL',
-      description: 'lowest log level written to stdout',
+      description: 'lowest log level written (stdout; stderr for the stdout sink and the demo)',
       choices: LOG_LEVELS,
       default: 'info',
     }),
@@ -49,10 +56,11 @@ export const SETTINGS = {
     }),
     port: integerSetting({
       env: 'PEREGRINE_METRICS_PORT',
-      description: 'TCP port of the /metrics endpoint; 0 picks a free port, -1 turns it off',
+      description:
+        'TCP port of the /metrics endpoint; 0 picks a free port, -1 turns it off; unset, each role uses its own default (probe 9464, process 9465, sink 9466) and falls back to a free port when that one is taken',
       min: -1,
       max: 65535,
-      default: 9464,
+      optional: true,
     }),
   },
   kafka: {
@@ -60,6 +68,8 @@ export const SETTINGS = {
       env: 'PEREGRINE_KAFKA_BROKERS',
       description: 'bootstrap brokers as host:port, comma-separated',
       minItems: 1,
+      itemPattern: HOST_PORT_PATTERN,
+      itemDescription: 'host:port, such as 127.0.0.1:9092',
       default: ['127.0.0.1:9092'],
     }),
     clientId: textSetting({
@@ -270,23 +280,25 @@ export const SETTINGS = {
       choices: PRIORITIES,
       default: 'debug',
     }),
+    // With these defaults an alert is retried for about four minutes (1 + 2 + 4 ... + 60 s, with
+    // jitter), long enough to ride out a receiver restart before it is dead-lettered.
     maxAttempts: integerSetting({
       env: 'PEREGRINE_SINK_MAX_ATTEMPTS',
-      description: 'delivery attempts of one batch before it goes to the dead-letter topic',
+      description: 'delivery attempts of one alert before it goes to the dead-letter topic',
       min: 1,
-      default: 5,
+      default: 10,
     }),
     retryInitialMs: integerSetting({
       env: 'PEREGRINE_SINK_RETRY_INITIAL_MS',
       description: 'first retry delay, doubled on each attempt, in milliseconds',
       min: 1,
-      default: 500,
+      default: 1000,
     }),
     retryMaxMs: integerSetting({
       env: 'PEREGRINE_SINK_RETRY_MAX_MS',
       description: 'maximum retry delay, in milliseconds',
       min: 1,
-      default: 30_000,
+      default: 60_000,
     }),
     requestTimeoutMs: integerSetting({
       env: 'PEREGRINE_SINK_REQUEST_TIMEOUT_MS',
@@ -315,13 +327,15 @@ export const SETTINGS = {
   stack: {
     dataDir: textSetting({
       env: 'PEREGRINE_STACK_DATA_DIR',
-      description: 'folder of the local stack: broker data, logs and process ids',
-      default: '.peregrine/stack',
+      description:
+        'folder of the local stack: broker data, logs and process ids; relative paths start at the working folder',
+      default: join(PROJECT_ROOT, '.peregrine', 'stack'),
     }),
     cacheDir: textSetting({
       env: 'PEREGRINE_STACK_CACHE_DIR',
-      description: 'folder where the Kafka and registry artifacts fetched with Maven are kept',
-      default: '.peregrine/cache',
+      description:
+        'folder where the Kafka and registry artifacts fetched with Maven are kept, shared by every checkout',
+      default: join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'peregrine'),
     }),
     kafkaPort: integerSetting({
       env: 'PEREGRINE_STACK_KAFKA_PORT',
@@ -386,7 +400,17 @@ export const SETTINGS = {
 
 export type PeregrineConfig = ConfigOf<typeof SETTINGS>
 
-/** Loads the Peregrine configuration; see loadConfig for precedence and errors. */
+/**
+ * Loads the Peregrine configuration; see loadConfig for precedence and errors. Also checks the
+ * settings that only make sense together, such as SASL credentials, and throws ConfigError.
+ */
 export function loadPeregrineConfig(sources: ConfigSources = {}): PeregrineConfig {
-  return loadConfig(SETTINGS, sources)
+  const config = loadConfig(SETTINGS, sources)
+  const { saslMechanism, saslUsername, saslPassword } = config.kafka
+  if (saslMechanism !== 'none' && (saslUsername === undefined || saslPassword === undefined)) {
+    throw new ConfigError(
+      `invalid configuration:\n  PEREGRINE_KAFKA_SASL_MECHANISM=${saslMechanism} needs PEREGRINE_KAFKA_SASL_USERNAME and PEREGRINE_KAFKA_SASL_PASSWORD`,
+    )
+  }
+  return config
 }

@@ -21,13 +21,14 @@ export function textSetting(
 }
 
 /** Creates a whole-number setting within [min, max]. Text values must be plain decimal integers. */
-export function integerSetting(
-  options: Common<number> & { min?: number; max?: number },
-): Setting<number> {
+export function integerSetting<Optional extends boolean = false>(
+  options: Common<number> & { min?: number; max?: number; optional?: Optional },
+): Setting<Optional extends true ? number | undefined : number> {
   let schema = z.number({ error: 'must be a whole number' }).int('must be a whole number')
   if (options.min !== undefined) schema = schema.min(options.min, `must be at least ${options.min}`)
   if (options.max !== undefined) schema = schema.max(options.max, `must be at most ${options.max}`)
-  return { ...options, schema, fromText: parseInteger }
+  const checked = options.optional === true ? schema.optional() : schema
+  return { ...options, schema: checked as never, fromText: parseInteger }
 }
 
 /** Creates a decimal setting within [min, max], such as a ratio or a rate. */
@@ -59,10 +60,23 @@ export function choiceSetting<T extends string>(
   return { ...options, schema, fromText: (text) => text }
 }
 
-/** Creates a list-of-strings setting. Text values are comma-separated; empty items are dropped. */
-export function listSetting(options: Common<string[]> & { minItems?: number }): Setting<string[]> {
+/**
+ * Creates a list-of-strings setting. Text values are comma-separated; empty items are dropped.
+ * With `itemPattern`, every item must match it, described by `itemDescription` in errors.
+ */
+export function listSetting(
+  options: Common<string[]> & { minItems?: number; itemPattern?: RegExp; itemDescription?: string },
+): Setting<string[]> {
+  let item = z.string().min(1, 'items must not be empty')
+  if (options.itemPattern !== undefined) {
+    const pattern = options.itemPattern
+    item = item.refine((text) => pattern.test(text), {
+      error: (issue) =>
+        `item ${JSON.stringify(issue.input)} must be ${options.itemDescription ?? `like ${pattern}`}`,
+    }) as unknown as typeof item
+  }
   const schema = z
-    .array(z.string().min(1, 'items must not be empty'), { error: 'must be a list of strings' })
+    .array(item, { error: 'must be a list of strings' })
     .min(options.minItems ?? 0, `must have at least ${options.minItems ?? 0} item(s)`)
   return { ...options, schema, fromText: splitList }
 }
@@ -82,7 +96,7 @@ export function mapSetting(
   options: Common<Record<string, string>>,
 ): Setting<Record<string, string>> {
   const schema = z.record(z.string(), z.string(), { error: 'must be a map of names to strings' })
-  return { ...options, schema, fromText: (text) => JSON.parse(text) }
+  return { ...options, schema, fromText: parseJsonObject }
 }
 
 function parseInteger(text: string): number {
@@ -99,7 +113,7 @@ function parseBoolean(text: string): boolean {
   const lower = text.trim().toLowerCase()
   if (['true', '1', 'yes', 'on'].includes(lower)) return true
   if (['false', '0', 'no', 'off'].includes(lower)) return false
-  throw new Error('must be true or false')
+  throw new Error('must be true or false (also accepted: yes/no, 1/0, on/off)')
 }
 
 function splitList(text: string): string[] {
@@ -115,5 +129,14 @@ function isHttpUrl(text: string): boolean {
     return url.protocol === 'http:' || url.protocol === 'https:'
   } catch {
     return false
+  }
+}
+
+function parseJsonObject(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    // The parser's own message quotes the text around the error, which may be a secret header.
+    throw new Error('must be a JSON object such as {"X-Name":"value"}')
   }
 }

@@ -13,6 +13,8 @@ import type { Alert } from '../schemas/types.js'
 export interface DeliveryFailure {
   index: number
   error: unknown
+  /** False when the alert was never sent, because an earlier one found the receiver down. */
+  attempted?: boolean
 }
 
 /**
@@ -162,9 +164,12 @@ export class SinkRunner {
     while (pending.length > 0) {
       const failures = await this.attempt(pending)
       const failed = new Map(failures.map((failure) => [failure.index, failure.error]))
+      const notAttempted = new Set(
+        failures.filter((failure) => failure.attempted === false).map((failure) => failure.index),
+      )
       const retry: PendingAlert[] = []
       pending.forEach((item, index) => {
-        item.attempts++
+        if (!notAttempted.has(index)) item.attempts++
         if (!failed.has(index)) return
         item.lastError = failed.get(index)
         if (isRetriable(item.lastError) && item.attempts < this.settings.maxAttempts)
@@ -208,11 +213,13 @@ export class SinkRunner {
         item.lastError instanceof SinkDeliveryError ? (item.lastError.retryAfterMs ?? 0) : 0,
       ),
     )
+    // A Retry-After beyond retryMaxMs is cut to it: a receiver asking for a year would otherwise
+    // stall the partition for that long while the consumer keeps heartbeating.
     return backoffDelayMs(
       attempt,
       { initialDelayMs: this.settings.retryInitialMs, maxDelayMs: this.settings.retryMaxMs },
       Math.random,
-      requested,
+      Math.min(requested, this.settings.retryMaxMs),
     )
   }
 
@@ -280,7 +287,7 @@ export class SinkRunner {
       this.logger.debug({ outcome, alerts: count }, 'alerts delivered')
     } else if (outcome === 'failed') {
       this.logger.error(
-        { outcome, alerts: count, ...fields },
+        { outcome, alerts: count, deadLetterTopic: this.settings.deadLetterTopic, ...fields },
         'alert delivery failed for good; sent to the dead-letter topic',
       )
     } else {

@@ -13,7 +13,7 @@ export interface RuleMatch {
 
 /** The part of a loaded rule set the processor uses. */
 export interface RuleEvaluator {
-  evaluate: (event: SyscallEvent) => RuleMatch[]
+  evaluate: (event: SyscallEvent) => readonly RuleMatch[]
 }
 
 export interface EventPosition {
@@ -24,6 +24,14 @@ export interface EventPosition {
 
 const NANOS_PER_SECOND = 1_000_000_000n
 
+/**
+ * Maximum length of the output text and of each output field value. A process can make its
+ * command line megabytes long; without a cut its alert would pass Kafka's 1 MB record limit and
+ * stall the processor, and no SIEM shows that much of one field anyway.
+ */
+export const MAX_OUTPUT_CHARS = 65_536
+export const MAX_OUTPUT_FIELD_CHARS = 16_384
+
 /** Builds the alert record of one match, shaped like Falco's JSON alert plus the event's position. */
 export function buildAlert(match: RuleMatch, event: SyscallEvent, position: EventPosition): Alert {
   return {
@@ -31,9 +39,12 @@ export function buildAlert(match: RuleMatch, event: SyscallEvent, position: Even
     ts_ns: event.ts_ns,
     rule: match.rule,
     priority: match.priority,
-    output: `${formatOutputTime(event.ts_ns)}: ${match.priority} ${match.output}`,
+    output: cutText(
+      `${formatOutputTime(event.ts_ns)}: ${match.priority} ${match.output}`,
+      MAX_OUTPUT_CHARS,
+    ),
     // Falco's output starts with %evt.time, so its output_fields always carry evt.time.
-    output_fields: { 'evt.time': event.ts_ns, ...match.outputFields },
+    output_fields: { 'evt.time': event.ts_ns, ...cutFieldValues(match.outputFields) },
     hostname: event.hostname,
     source: match.source,
     tags: match.tags,
@@ -69,6 +80,22 @@ export function formatEventTime(tsNs: Int64): string {
  */
 export function formatOutputTime(tsNs: Int64): string {
   return formatEventTime(tsNs).slice(11, 29)
+}
+
+/** Cuts text to `maxChars`, saying how much was cut. */
+export function cutText(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text
+  return `${text.slice(0, maxChars)}...[${text.length - maxChars} more characters]`
+}
+
+function cutFieldValues(
+  fields: Record<string, OutputFieldValue>,
+): Record<string, OutputFieldValue> {
+  const cut: Record<string, OutputFieldValue> = {}
+  for (const [name, value] of Object.entries(fields)) {
+    cut[name] = typeof value === 'string' ? cutText(value, MAX_OUTPUT_FIELD_CHARS) : value
+  }
+  return cut
 }
 
 function toInt64(value: bigint): Int64 {

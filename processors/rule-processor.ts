@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs'
 import type { Consumer, EachBatchPayload, KafkaMessage, Message, Producer } from 'kafkajs'
 import type { AvroCodec } from '../core/avro-codec.js'
 import { toDeadLetterMessage } from '../core/dead-letter.js'
-import { KafkaError, SchemaError, errorMessage } from '../core/errors.js'
+import { KafkaError, RuleError, SchemaError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { Alert, SyscallEvent } from '../schemas/types.js'
 import { buildAlert } from './alert-builder.js'
@@ -10,6 +10,13 @@ import type { RuleEvaluator } from './alert-builder.js'
 import type { ProcessorMetrics } from './metrics.js'
 
 const { CompressionTypes } = kafkajs
+
+/**
+ * Largest alert record written, below Kafka's default 1 MB record limit. Output values are cut
+ * well below this; an alert still past it (a rule printing hundreds of long fields) sends its
+ * event to the dead-letter topic instead of stalling the partition on a write Kafka rejects.
+ */
+const MAX_ALERT_BYTES = 900_000
 
 export interface RuleProcessorSettings {
   eventsTopic: string
@@ -135,8 +142,9 @@ export class RuleProcessor {
 
       try {
         for (const match of this.rules.evaluate(event)) {
-          const alert = buildAlert(match, event, position)
-          output.alerts.push({ key: event.hostname, value: this.alertCodec.encode(alert) })
+          const value = this.alertCodec.encode(buildAlert(match, event, position))
+          if (value.length > MAX_ALERT_BYTES) throw oversizedAlert(match.rule, value.length)
+          output.alerts.push({ key: event.hostname, value })
           output.matches.push({ rule: match.rule, priority: match.priority })
         }
       } catch (error) {
@@ -194,4 +202,14 @@ export class RuleProcessor {
       )
     }
   }
+}
+
+function oversizedAlert(rule: string, bytes: number): RuleError {
+  return new RuleError(
+    `alert of rule "${rule}" is ${bytes} bytes, above the ${MAX_ALERT_BYTES}-byte record limit`,
+    {
+      evaluation: true,
+      context: { ruleId: rule },
+    },
+  )
 }

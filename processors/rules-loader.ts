@@ -13,9 +13,6 @@ export const DEFAULT_RULES_FILE = join(
   'peregrine_rules.yaml',
 )
 
-/** Load warnings logged one by one; the rest are counted, and all are logged at debug. */
-const MAX_WARNINGS_LOGGED = 20
-
 /**
  * Loads the rules files (the default rules when `files` is empty) and logs the load warnings.
  * Throws RuleError listing every load error with file, line and column.
@@ -28,16 +25,19 @@ export function loadProcessorRules(
   const paths = files.length === 0 ? [DEFAULT_RULES_FILE] : [...files]
   const rules = loadRuleSet(paths, { minPriority })
   const log = logger.child({ component: 'rules' })
-  for (const [index, warning] of rules.warnings.entries()) {
-    const fields = {
-      code: warning.code,
-      file: warning.file,
-      line: warning.line,
-      column: warning.column,
-      item: warning.item,
-    }
-    if (index < MAX_WARNINGS_LOGGED) log.warn(fields, warning.message)
-    else log.debug(fields, warning.message)
+  const countsByCode: Record<string, number> = {}
+  for (const warning of rules.warnings) {
+    countsByCode[warning.code] = (countsByCode[warning.code] ?? 0) + 1
+    const { code, file, line, column, item } = warning
+    log.debug({ code, file, line, column, item }, warning.message)
+  }
+  if (rules.warnings.length > 0) {
+    // One line for all warnings: upstream Falco files give dozens of deprecation warnings, and
+    // `peregrine rules validate` lists them one by one.
+    log.warn(
+      { warnings: rules.warnings.length, countsByCode, files: paths },
+      'rules loaded with warnings',
+    )
   }
   const enabled = rules.rules.filter((rule) => rule.enabled).length
   log.info(

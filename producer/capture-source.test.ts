@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { SourceError } from '../core/errors.js'
-import { PROJECT_ROOT } from '../schemas/index.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import { CaptureSource } from './capture-source.js'
 import type { CaptureSourceOptions } from './capture-source.js'
 import { SYSDIG_FIELDS, ancestorFields, buildFormat } from './sysdig-fields.js'
+import { upstreamPath } from '../tests/support/upstream.js'
 
-const TRACES = join(PROJECT_ROOT, '..', 'shared', 'upstream', 'traces')
+const TRACES = upstreamPath('traces')
 const CAT_WRITE = join(TRACES, 'falco', 'cat_write.scap')
 const PRIVILEGED = join(TRACES, 'falco', 'psp', 'privileged.scap')
 const UNREADABLE = join(TRACES, 'libs', 'curl_google_comments.scap')

@@ -142,7 +142,7 @@ class SchemaWalker {
     if (!isPlainObject(value)) throw wrongType(path, 'an object', value)
     const map: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) {
-      map[key] = this.decodeValue(values, item, join(path, key))
+      setOwn(map, key, this.decodeValue(values, item, join(path, key)))
     }
     return map
   }
@@ -209,4 +209,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`
+}
+
+/**
+ * Sets a key as an own property. Plain assignment would treat a key named `__proto__`, which
+ * attacker-controlled maps such as container labels can hold, as the object's prototype.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  })
 }

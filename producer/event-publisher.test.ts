@@ -101,13 +101,13 @@ const codec = {
   encode: (event: SyscallEvent) => Buffer.from(String(event.num)),
 } as unknown as AvroCodec<SyscallEvent>
 
-function createPublisher(producer: SlowProducer) {
+function createPublisher(producer: SlowProducer, settings: Partial<PublisherSettings> = {}) {
   const registry = createMetricsRegistry()
   const metrics = createProducerMetrics(registry)
   const publisher = new EventPublisher(
     producer as unknown as Producer,
     codec,
-    SETTINGS,
+    { ...SETTINGS, ...settings },
     metrics,
     silentLogger(),
   )
@@ -148,17 +148,18 @@ describe('EventPublisher back-pressure', () => {
 
   it('makes a file source wait instead of dropping', async () => {
     const producer = new SlowProducer()
-    const { publisher } = createPublisher(producer)
+    const { publisher } = createPublisher(producer, { maxBufferedEvents: 7 })
     const source = new ScriptedSource(false, 40)
 
     const publishing = publisher.publish(source, new AbortController().signal)
     await settle()
 
-    // The 13th event was read and waits for room. Nothing more is read while Kafka is silent.
-    assert.equal(source.yielded, 13)
-    assert.equal(publisher.stats().eventsRead, 12)
+    // One batch of 5 and the 2 events sent when the limit was hit fill the buffer. The 8th event
+    // was read and waits for room, and nothing more is read while Kafka is silent.
+    assert.equal(source.yielded, 8)
+    assert.equal(publisher.stats().eventsRead, 7)
     await settle()
-    assert.equal(source.yielded, 13)
+    assert.equal(source.yielded, 8)
 
     producer.acknowledgeAll()
     const summary = await publishing
@@ -168,18 +169,19 @@ describe('EventPublisher back-pressure', () => {
     assert.equal(producer.acknowledged, 40)
   })
 
-  it('reads on after each acknowledgement frees room', async () => {
+  it('keeps a file source two batches ahead', async () => {
     const producer = new SlowProducer()
     const { publisher } = createPublisher(producer)
     const source = new ScriptedSource(false, 40)
 
     const publishing = publisher.publish(source, new AbortController().signal)
     await settle()
+    assert.equal(source.yielded, 10)
     producer.pending[0].resolve()
     await settle()
 
-    // The first batch of 5 left the buffer, so 5 more events were read before it filled again.
-    assert.equal(source.yielded, 18)
+    // The first batch was acknowledged, so a third batch filled behind the second.
+    assert.equal(source.yielded, 15)
 
     producer.acknowledgeAll()
     await publishing

@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs'
 import type { Message, Producer } from 'kafkajs'
 import type { AvroCodec } from '../core/avro-codec.js'
 import { toDeadLetterMessage } from '../core/dead-letter.js'
-import { KafkaError, errorMessage } from '../core/errors.js'
+import { KafkaError, SourceError, errorMessage } from '../core/errors.js'
 import { toJsonText } from '../core/json.js'
 import type { Logger } from '../core/logger.js'
 import type { SyscallEvent } from '../schemas/types.js'
@@ -10,6 +10,10 @@ import type { EventSource } from './event-source.js'
 import type { ProducerMetrics } from './metrics.js'
 
 const { CompressionTypes } = kafkajs
+
+/** Maximum string length and list length kept in the dead-letter copy of an oversized event. */
+const DEAD_LETTER_STRING_CHARS = 4096
+const DEAD_LETTER_LIST_ITEMS = 64
 
 export interface PublisherSettings {
   topic: string
@@ -122,9 +126,16 @@ export class EventPublisher {
       batch = emptyBatch()
     }
 
+    let readFailure: unknown
     try {
       for (;;) {
-        const result = await iterator.next()
+        let result: IteratorResult<SyscallEvent>
+        try {
+          result = await iterator.next()
+        } catch (error) {
+          readFailure = error
+          break
+        }
         if (result.done === true || failure !== undefined) break
         if (this.bufferedEvents >= this.settings.maxBufferedEvents) {
           // The partial batch goes out now, because only an acknowledgement makes room.
@@ -141,9 +152,16 @@ export class EventPublisher {
         if (
           batch.messages.length >= this.settings.maxBatchEvents ||
           batch.bytes >= this.settings.maxBatchBytes
-        )
+        ) {
+          const previous = inFlight
           send()
+          // A file source stays at most two batches ahead of Kafka. A live source is read on,
+          // within maxBufferedEvents, because its kernel ring would overflow while it waited.
+          // A failure is handled through `failure`.
+          if (!isLive) await previous.catch(() => {})
+        }
       }
+      // Events read before a source failure are still published.
       send()
       await inFlight
     } finally {
@@ -153,6 +171,7 @@ export class EventPublisher {
       await iterator.return?.()
       this.warnAboutShedEvents(true)
     }
+    if (readFailure !== undefined) throw this.describeReadFailure(readFailure)
     return this.stats()
   }
 
@@ -215,6 +234,16 @@ export class EventPublisher {
     this.lastShedWarningMs = nowMs
   }
 
+  private describeReadFailure(error: unknown): Error {
+    const published = this.summary.eventsPublished
+    return new SourceError(
+      `${errorMessage(error)} (the ${published} events read before it were published)`,
+      {
+        cause: error,
+      },
+    )
+  }
+
   private addEvent(batch: PendingBatch, event: SyscallEvent): void {
     this.summary.eventsRead++
     this.metrics.eventsRead.inc()
@@ -232,8 +261,32 @@ export class EventPublisher {
       )
       return
     }
+    if (value.length > this.settings.maxBatchBytes) {
+      batch.deadLetters.push(this.oversizedDeadLetter(event, value.length))
+      return
+    }
     batch.messages.push({ key: `${event.hostname}:${event.proc?.pid ?? ''}`, value })
     batch.bytes += value.length
+  }
+
+  /**
+   * Builds the dead letter of an event too large for one Kafka record. The record itself cannot
+   * be stored, so the dead letter holds its JSON with every string cut to a bounded length.
+   */
+  private oversizedDeadLetter(event: SyscallEvent, bytes: number): Message {
+    const error = new SourceError(
+      `event of ${bytes} bytes is larger than the ${this.settings.maxBatchBytes}-byte record limit ` +
+        `(PEREGRINE_PRODUCER_MAX_BATCH_BYTES); strings and lists in this copy are cut short`,
+    )
+    this.logger.error(
+      { err: error, num: String(event.num), bytes },
+      'event too large; sending it to the dead-letter topic',
+    )
+    return toDeadLetterMessage({
+      value: toJsonText(cutStrings(event, DEAD_LETTER_STRING_CHARS)),
+      error,
+      stage: 'encode',
+    })
   }
 
   private async sendAfter(previous: Promise<void>, batch: PendingBatch): Promise<void> {
@@ -268,6 +321,27 @@ export class EventPublisher {
     }
     this.logger.debug({ events: batch.messages.length, bytes: batch.bytes }, 'batch published')
   }
+}
+
+/** Cuts every string in a JSON-like value to `maxChars` and every list to a bounded length, marking each cut. */
+function cutStrings(value: unknown, maxChars: number): unknown {
+  if (typeof value === 'string') {
+    return value.length <= maxChars
+      ? value
+      : `${value.slice(0, maxChars)}...[${value.length - maxChars} more characters]`
+  }
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, DEAD_LETTER_LIST_ITEMS).map((item) => cutStrings(item, maxChars))
+    return value.length > DEAD_LETTER_LIST_ITEMS
+      ? [...kept, `...[${value.length - DEAD_LETTER_LIST_ITEMS} more items]`]
+      : kept
+  }
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, cutStrings(inner, maxChars)]),
+    )
+  }
+  return value
 }
 
 function emptyBatch(): PendingBatch {

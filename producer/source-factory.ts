@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { hostname as machineName } from 'node:os'
 import { ConfigError, PeregrineError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -38,10 +39,14 @@ export function createEventSource(spec: string, options: SourceFactoryOptions): 
   const argument = separator < 0 ? '' : spec.slice(separator + 1)
   const hostname = options.hostname ?? machineName()
 
-  if (kind === 'capture' && argument !== '')
+  if (kind === 'capture' && argument !== '') {
+    checkRegularFile(argument)
     return new CaptureSource(argument, { hostname, logger: options.logger })
-  if (kind === 'events' && argument !== '')
+  }
+  if (kind === 'events' && argument !== '') {
+    checkRegularFile(argument)
     return new EventsFileSource(argument, { logger: options.logger })
+  }
   if (kind === 'generator' && /^\d+$/.test(argument))
     return new GeneratorSource({ count: Number(argument), hostname })
   if (spec === 'ebpf') return createEbpfSource(hostname, options)
@@ -72,4 +77,20 @@ function createEbpfSource(hostname: string, options: SourceFactoryOptions): Ebpf
     syscalls: options.syscalls,
     logger: options.logger,
   })
+}
+
+/**
+ * Rejects paths that exist but are not regular files. A FIFO would block the read until a writer
+ * appears, past any signal; a missing file is left to the source, which reports it when read.
+ */
+function checkRegularFile(path: string): void {
+  let stats
+  try {
+    stats = statSync(path)
+  } catch {
+    return
+  }
+  if (!stats.isFile()) {
+    throw new ConfigError(`${path} is not a regular file; give a capture or event file`)
+  }
 }

@@ -6,6 +6,7 @@ import type {
   ProcessInfo,
   UserInfo,
 } from '../schemas/types.js'
+import { setOwn } from './event-json.js'
 
 /** One line of `sysdig -j` output: field name to value, null when sysdig has no value. */
 export type SysdigRow = Record<string, unknown>
@@ -388,7 +389,7 @@ function jsonLabels(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null) return {}
   const labels: Record<string, string> = {}
   for (const [key, label] of Object.entries(value)) {
-    if (typeof label === 'string') labels[key] = label
+    if (typeof label === 'string') setOwn(labels, key, label)
   }
   return labels
 }

@@ -26,9 +26,10 @@ export class StdoutSink implements SinkDestination {
     this.format = options.format ?? 'json'
   }
 
-  async deliver(alerts: Alert[]): Promise<DeliveryFailure[]> {
+  async deliver(alerts: Alert[], signal: AbortSignal): Promise<DeliveryFailure[]> {
     const text = alerts.map((alert) => `${this.formatAlert(alert)}\n`).join('')
-    if (!this.stream.write(text)) await once(this.stream, 'drain')
+    // A reader that stopped reading (a full pipe) must not keep the sink from shutting down.
+    if (!this.stream.write(text)) await once(this.stream, 'drain', { signal })
     return []
   }
 

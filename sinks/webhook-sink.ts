@@ -42,7 +42,9 @@ export class WebhookSink implements SinkDestination {
         }
         // The endpoint is overloaded or down: the rest of the batch waits for the retry too,
         // instead of meeting the same 429 or outage one request at a time.
-        for (let rest = index; rest < alerts.length; rest++) failures.push({ index: rest, error })
+        failures.push({ index, error })
+        for (let rest = index + 1; rest < alerts.length; rest++)
+          failures.push({ index: rest, error, attempted: false })
         break
       }
     }

@@ -10,6 +10,7 @@ import { withFileLock } from './file-lock.js'
 import { KafkaBroker } from './kafka-broker.js'
 import type { StopOutcome } from './managed-process.js'
 import { ensureDistinctPorts, ensurePortFree } from './port-check.js'
+import type { PortSetting } from './port-check.js'
 import { checkPrerequisites } from './prerequisites.js'
 import { SchemaRegistryServer } from './schema-registry-server.js'
 import { waitUntilReady } from './stack-component.js'
@@ -133,6 +134,21 @@ export function stackEndpoints(config: PeregrineConfig): StackEndpoints {
   return { brokers: [broker.address], registryUrl: registry.address }
 }
 
+/** Checks every port before failing, so one run reports all the ports to move. */
+async function ensurePortsFree(ports: PortSetting[]): Promise<void> {
+  const failures: string[] = []
+  for (const port of ports) {
+    try {
+      await ensurePortFree(port)
+    } catch (error) {
+      failures.push(errorMessage(error))
+    }
+  }
+  if (failures.length === 1) throw new StackError(failures[0])
+  if (failures.length > 1)
+    throw new StackError(`${failures.length} ports are taken:\n  ${failures.join('\n  ')}`)
+}
+
 function createComponents(config: PeregrineConfig, logger: Logger): StackComponent[] {
   const dataDir = resolve(config.stack.dataDir)
   return [
@@ -149,9 +165,7 @@ async function startComponents(
 ): Promise<StackStartResult> {
   const runningPids = await findRunningPids(components)
   const stopped = components.filter((component) => !runningPids.has(component.name))
-  for (const component of stopped) {
-    for (const port of component.ports) await ensurePortFree(port)
-  }
+  await ensurePortsFree(stopped.flatMap((component) => component.ports))
 
   const pids = new Map(runningPids)
   const startedNow: StackComponent[] = []

@@ -13,7 +13,11 @@ import { createLogger } from '../core/logger.js'
 import { PROJECT_ROOT } from '../schemas/index.js'
 import { startLocalStack, stopLocalStack } from '../stack/local-stack.js'
 
-/** Ports and folders of the test stack, away from the defaults a developer's own stack uses. */
+/**
+ * Ports and folder of the test stack, away from the defaults a developer's own stack uses. The
+ * same PEREGRINE_STACK_* variables in the environment take precedence, to move the test stack
+ * when these ports are taken.
+ */
 const TEST_STACK = {
   PEREGRINE_STACK_KAFKA_PORT: '39092',
   PEREGRINE_STACK_CONTROLLER_PORT: '39093',
@@ -38,7 +42,7 @@ async function main(): Promise<number> {
   const keepStack = process.argv.includes('--keep-stack')
   const onlyIndex = process.argv.indexOf('--only')
   const only = onlyIndex > 0 ? process.argv[onlyIndex + 1] : undefined
-  const env = { ...process.env, ...TEST_STACK }
+  const env = { ...TEST_STACK, ...process.env }
   const config = loadPeregrineConfig({ env })
   const logger = createLogger({
     service: 'test-runner',
@@ -72,7 +76,13 @@ async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): P
   const folders = TEST_FOLDERS.map((folder) => join(PROJECT_ROOT, 'dist', folder)).filter(
     (folder) => existsSync(folder),
   )
-  const args = ['--test', '--test-reporter=spec', '--test-concurrency=1']
+  // The retry tests use node:test's mock timers, which Node 20 flags as experimental on every run.
+  const args = [
+    '--disable-warning=ExperimentalWarning',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=1',
+  ]
   if (only !== undefined) args.push(`--test-name-pattern=${only}`)
   const child = spawn(process.execPath, [...args, ...folders], { env, stdio: 'inherit' })
   return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))

@@ -26,8 +26,11 @@ interface DemoOptions extends CommonOptions {
   rules?: string[]
   json?: boolean
   keepStack?: boolean
-  drainTimeoutMs: string
+  keepTopics?: boolean
+  drainTimeoutMs?: string
 }
+
+const DEFAULT_DRAIN_TIMEOUT_MS = 120_000
 
 /** The project's own sample session, in which the default rules fire. */
 export const DEMO_SESSION_FILE = join(PROJECT_ROOT, 'producer', 'samples', 'demo-session.jsonl')
@@ -57,9 +60,12 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'print alerts as Falco JSON instead of Falco text lines')
     .option('--keep-stack', 'leave the local stack running afterwards')
     .option(
+      '--keep-topics',
+      "keep this run's topics on the broker afterwards (they are deleted by default)",
+    )
+    .option(
       '--drain-timeout-ms <ms>',
-      'longest wait for the processor and the sink to catch up',
-      '120000',
+      'maximum wait for the processor and the sink to catch up, in milliseconds (default: 120000)',
     )
   addCommonOptions(command).action(async (options: DemoOptions) => {
     const sourceSpec = chooseSource(options)
@@ -98,7 +104,8 @@ export function registerDemoCommand(program: Command): void {
             rules,
             output: process.stdout,
             format: options.json === true ? 'json' : 'text',
-            drainTimeoutMs: Number(options.drainTimeoutMs),
+            drainTimeoutMs: Number(options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
+            keepTopics: options.keepTopics === true,
           })
         } finally {
           if (

@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http'
 import { Option } from 'commander'
 import type { Command } from 'commander'
 import { ConfigError } from '../../core/errors.js'
@@ -30,7 +31,7 @@ export function registerSinkCommand(program: Command): void {
       .command(kind)
       .description(
         kind === 'stdout'
-          ? 'print each alert as one line of Falco JSON'
+          ? 'print each alert as one line of Falco JSON or Falco text'
           : 'POST each alert as Falco JSON to a URL',
       )
     addCommonOptions(command).option(
@@ -50,6 +51,7 @@ export function registerSinkCommand(program: Command): void {
       })
       const destination = createDestination(kind, config, options.format)
       const start = async (runtime: RoleRuntime): Promise<() => Promise<void>> => {
+        if (kind === 'stdout') exitWhenStdoutCloses(runtime)
         const running = await startSink({ ...runtime, destination })
         return running.close
       }
@@ -65,6 +67,7 @@ export function createDestination(
   format: StdoutFormat = 'json',
 ): SinkDestination {
   if (kind === 'stdout') return new StdoutSink({ format })
+  checkHeaders(config.sink.webhookHeaders)
   if (config.sink.webhookUrl === undefined) {
     throw new ConfigError(
       'the webhook sink needs a URL; pass --url or set PEREGRINE_SINK_WEBHOOK_URL',
@@ -76,5 +79,36 @@ export function createDestination(
     timeoutMs: config.sink.requestTimeoutMs,
     verifyTls: !config.sink.tlsInsecureSkipVerify,
     userAgent: `peregrine/${VERSION}`,
+  })
+}
+
+/** Rejects header names and values Node would refuse on every request, naming the header. */
+function checkHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name)
+      validateHeaderValue(name, value)
+    } catch {
+      // The value is not shown: webhook headers often carry tokens.
+      throw new ConfigError(
+        `PEREGRINE_SINK_WEBHOOK_HEADERS: header "${name}" has an invalid name or value (control characters such as CR or LF are not allowed)`,
+      )
+    }
+  }
+}
+
+/**
+ * Exits when stdout breaks (EPIPE after `| head`, for instance). Offsets of alerts not yet written
+ * stay uncommitted, so the next run prints them; dead-lettering them would lose nothing but fill
+ * the dead-letter topic with alerts that were never undeliverable.
+ */
+function exitWhenStdoutCloses(runtime: RoleRuntime): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    runtime.logger.fatal(
+      { err: error },
+      'stdout is closed; exiting without committing the alerts not yet written',
+    )
+    runtime.logger.flush()
+    process.exit(1)
   })
 }

@@ -479,7 +479,9 @@ ${exceptions}`
     exceptions: append
 `)
 
-    assert.match(errors[0].message, /append may add values only/)
+    assert.match(errors[0].message, /appending to it may add values only/)
+    assert.equal(errors[0].item, 'ex')
+    assert.equal(errors[0].itemType, 'exception')
   })
 })
 

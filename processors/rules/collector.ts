@@ -90,8 +90,8 @@ export class RuleCollector {
         ...(error.position ?? item.locate(item.map)),
         code: error.code,
         message: error.message,
-        item: itemName,
-        itemType: kind,
+        item: error.subject?.name ?? itemName,
+        itemType: error.subject?.type ?? kind,
       })
     }
   }
@@ -280,8 +280,9 @@ export class RuleCollector {
       if (exception.fields === undefined) {
         throw new ItemProblem(
           'LOAD_ERR_YAML_VALIDATE',
-          `exception '${exception.name}' has no mapping for key 'fields'`,
+          "Item has no mapping for key 'fields'",
           exception.position,
+          { name: exception.name, type: 'exception' },
         )
       }
       if (seen.has(exception.name)) {
@@ -297,15 +298,17 @@ export class RuleCollector {
       const existing = rule.exceptions.find((candidate) => candidate.name === exception.name)
       if (existing === undefined) {
         if (exception.fields === undefined) {
-          const message = `new exception '${exception.name}' must have a fields property`
-          throw new ItemProblem('LOAD_ERR_VALIDATE', message, exception.position)
+          const message = 'a new exception must have a fields property with a list of fields'
+          const subject = { name: exception.name, type: 'exception' }
+          throw new ItemProblem('LOAD_ERR_VALIDATE', message, exception.position, subject)
         }
         rule.exceptions.push(exception)
         continue
       }
       if (exception.fields !== undefined || exception.comps !== undefined) {
-        const message = `exception '${exception.name}' exists: append may add values only`
-        throw new ItemProblem('LOAD_ERR_VALIDATE', message, exception.position)
+        const message = 'the exception exists, so appending to it may add values only'
+        const subject = { name: exception.name, type: 'exception' }
+        throw new ItemProblem('LOAD_ERR_VALIDATE', message, exception.position, subject)
       }
       if (!exception.hasValues || exception.values.length === 0) {
         const message = `appending to exception '${exception.name}' adds no values`

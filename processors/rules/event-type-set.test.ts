@@ -3,14 +3,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { parse } from 'yaml'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import { parseCondition } from './condition-parser.js'
 import { syscallEvent } from './event-fixture.js'
 import { compileCondition } from './condition-compiler.js'
 import { conditionEventTypes, hasEventType } from './event-type-set.js'
 import { loadRuleSet } from './load-rule-set.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 
-const FALCO_TESTS = join(PROJECT_ROOT, '..', 'shared', 'upstream', 'falco-tests')
+const FALCO_TESTS = upstreamPath('falco-tests')
 const skipUpstream = existsSync(FALCO_TESTS) ? false : `upstream data not found at ${FALCO_TESTS}`
 if (skipUpstream !== false) console.log(`# skipping event type oracle tests: ${skipUpstream}`)
 

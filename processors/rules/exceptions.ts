@@ -99,9 +99,6 @@ function checkOrFail(exception: ExceptionItem, message: string | undefined): voi
 }
 
 function invalid(exception: ExceptionItem, message: string): never {
-  throw new ItemProblem(
-    'LOAD_ERR_VALIDATE',
-    `exception '${exception.name}': ${message}`,
-    exception.position,
-  )
+  const subject = { name: exception.name, type: 'exception' }
+  throw new ItemProblem('LOAD_ERR_VALIDATE', message, exception.position, subject)
 }

@@ -6,7 +6,7 @@ export function simpleField(
   name: string,
   type: FieldType,
   accessor: FieldAccessor,
-  options: { isDeprecated?: boolean; isList?: boolean } = {},
+  options: { isDeprecated?: boolean; isList?: boolean; isNotEqualForAll?: boolean } = {},
 ): FieldDefinition {
   return { name, type, argument: 'none', build: () => accessor, ...options }
 }

@@ -28,6 +28,8 @@ export interface FieldDefinition {
   type: FieldType
   argument: 'none' | 'optional' | 'required'
   isList?: boolean
+  /** `!=` holds only when every value differs, instead of any (fd.ip, fd.port, fd.net). */
+  isNotEqualForAll?: boolean
   isDeprecated?: boolean
   build: (arg: string | undefined) => FieldAccessor | string
 }
@@ -38,6 +40,7 @@ export interface ResolvedField {
   arg?: string
   type: FieldType
   isList: boolean
+  isNotEqualForAll: boolean
   isDeprecated: boolean
   accessor: FieldAccessor
 }
@@ -83,6 +86,7 @@ export function resolveField(name: string, arg?: string): ResolvedField | string
     arg,
     type: definition.type,
     isList: definition.isList === true && argument === undefined,
+    isNotEqualForAll: definition.isNotEqualForAll === true,
     isDeprecated: definition.isDeprecated === true,
     accessor,
   }

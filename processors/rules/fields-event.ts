@@ -1,5 +1,6 @@
 import type { SyscallEvent } from '../../schemas/types.js'
 import { EVENT_PARAMETERS } from './event-table.js'
+import { perEvent } from './event-cache.js'
 import { eventCategory, resultText } from './event-facts.js'
 import { argumentField, int64, parseIndex, simpleField } from './field-helpers.js'
 import type { FieldAccessor, FieldDefinition, FieldValue } from './field-table.js'
@@ -8,6 +9,11 @@ const NS_PER_SECOND = 1_000_000_000n
 const NS_PER_MS = 1_000_000n
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat'])
 const EXECUTE_BITS = 0o111
+/** Open modes of an open-family call, as bits: see openModes() and openMode(). */
+const OPEN_READ = 1
+const OPEN_WRITE = 2
+const OPEN_CREATE = 4
+const OPEN_EXEC = 8
 
 /** evt.* fields: the event itself, its time, result and parameters. */
 export const EVENT_FIELDS: FieldDefinition[] = [
@@ -36,14 +42,14 @@ export const EVENT_FIELDS: FieldDefinition[] = [
   ),
   simpleField('evt.rawres', 'number', (event) => int64(event.res)),
   simpleField('evt.failed', 'bool', (event) => event.res !== null && Number(event.res) < 0),
-  simpleField('evt.args', 'string', formatArguments),
-  simpleField('evt.info', 'string', formatArguments),
+  simpleField('evt.args', 'string', perEvent(formatArguments)),
+  simpleField('evt.info', 'string', perEvent(formatArguments)),
   argumentField('evt.arg', 'string', 'required', (arg) => argumentAccessor(arg ?? '', false)),
   argumentField('evt.rawarg', 'string', 'required', (arg) => argumentAccessor(arg ?? '', true)),
-  simpleField('evt.is_open_read', 'bool', (event) => openMode(event, 'read')),
-  simpleField('evt.is_open_write', 'bool', (event) => openMode(event, 'write')),
-  simpleField('evt.is_open_exec', 'bool', (event) => openMode(event, 'exec')),
-  simpleField('evt.is_open_create', 'bool', (event) => openMode(event, 'create')),
+  simpleField('evt.is_open_read', 'bool', openMode(OPEN_READ)),
+  simpleField('evt.is_open_write', 'bool', openMode(OPEN_WRITE)),
+  simpleField('evt.is_open_exec', 'bool', openMode(OPEN_EXEC)),
+  simpleField('evt.is_open_create', 'bool', openMode(OPEN_CREATE)),
   simpleField('evt.buffer', 'bytes', (event) => {
     const data = event.args.data
     return data === undefined ? undefined : Buffer.from(data, 'utf8')
@@ -82,26 +88,72 @@ function formatArguments(event: SyscallEvent): string {
   return names.map((name) => `${name}=${event.args[name]}`).join(' ')
 }
 
+/** Characters between the flag names of evt.arg.flags. */
+const FLAG_SEPARATOR = /[|\s(),]/
+/** Open flags that decide the modes, with the bits each sets. */
+const FLAG_MODES: readonly [string, number][] = [
+  ['O_RDONLY', OPEN_READ],
+  ['O_RDWR', OPEN_READ | OPEN_WRITE],
+  ['O_WRONLY', OPEN_WRITE],
+  ['O_CREAT', OPEN_CREATE],
+  ['O_TMPFILE', OPEN_CREATE],
+]
+
 /**
- * Returns whether an open-family call opened its file in `mode`, from the flag names of
- * evt.arg.flags (`O_RDWR|O_CREAT`, with or without the number before them). `exec` means a file
- * created with an execute bit in its mode.
+ * Returns whether an open-family call opened its file in the mode of `bit`, from the flag names
+ * of evt.arg.flags (`O_RDWR|O_CREAT`, with or without the number before them). Exec means a file
+ * created with an execute bit in its mode. The flags are parsed once per event.
  */
-function openMode(event: SyscallEvent, mode: 'read' | 'write' | 'exec' | 'create'): FieldValue {
-  if (!OPEN_TYPES.has(event.type)) return false
-  const flags = new Set((event.args.flags ?? '').split(/[|\s(),]+/))
-  const isCreat = event.type === 'creat'
-  const isCreate = isCreat || flags.has('O_CREAT') || flags.has('O_TMPFILE')
-  switch (mode) {
-    case 'read':
-      return !isCreat && (flags.has('O_RDONLY') || flags.has('O_RDWR'))
-    case 'write':
-      return isCreat || flags.has('O_WRONLY') || flags.has('O_RDWR')
-    case 'create':
-      return isCreate
-    case 'exec':
-      return isCreate && (fileMode(event) & EXECUTE_BITS) !== 0
+function openMode(bit: number): FieldAccessor {
+  if (bit === OPEN_EXEC) {
+    return (event) => {
+      if (!OPEN_TYPES.has(event.type)) return false
+      return (openModes(event) & OPEN_CREATE) !== 0 && (fileMode(event) & EXECUTE_BITS) !== 0
+    }
   }
+  return (event) => {
+    if (!OPEN_TYPES.has(event.type)) return false
+    return (openModes(event) & bit) !== 0
+  }
+}
+
+const openModes = perEvent((event: SyscallEvent): number => {
+  const modes = flagModes(event.args.flags ?? '')
+  return event.type === 'creat' ? (modes & ~OPEN_READ) | OPEN_WRITE | OPEN_CREATE : modes
+})
+
+/**
+ * Flags texts already parsed, with their modes. Events repeat a few texts, and the map is cleared
+ * when it reaches MAX_CACHED_FLAGS entries, so odd input cannot grow it without bound.
+ */
+const modesByFlags = new Map<string, number>()
+const MAX_CACHED_FLAGS = 4096
+
+function flagModes(flags: string): number {
+  const known = modesByFlags.get(flags)
+  if (known !== undefined) return known
+  let modes = 0
+  for (const [flag, bits] of FLAG_MODES) if (hasFlag(flags, flag)) modes |= bits
+  if (modesByFlags.size >= MAX_CACHED_FLAGS) modesByFlags.clear()
+  modesByFlags.set(flags, modes)
+  return modes
+}
+
+/**
+ * Returns whether `flag` is one of the names in a flags text such as `577(O_RDWR|O_CREAT)`: a
+ * whole name, between separators (`|`, `(`, `)`, `,`, white space) or the ends of the text.
+ */
+function hasFlag(flags: string, flag: string): boolean {
+  for (let at = flags.indexOf(flag); at >= 0; at = flags.indexOf(flag, at + 1)) {
+    const end = at + flag.length
+    if (isFlagSeparator(flags, at - 1) && isFlagSeparator(flags, end)) return true
+  }
+  return false
+}
+
+function isFlagSeparator(text: string, index: number): boolean {
+  if (index < 0 || index >= text.length) return true
+  return FLAG_SEPARATOR.test(text[index])
 }
 
 /** Reads the mode parameter: octal text such as `0755`, or the decimal raw value. */

@@ -1,22 +1,32 @@
 import type { FileDescriptorInfo, SyscallEvent } from '../../schemas/types.js'
+import { perEvent } from './event-cache.js'
 import { int64, optional, simpleField, unavailableField } from './field-helpers.js'
-import type { FieldDefinition, FieldType, FieldValue } from './field-table.js'
+import type { FieldAccessor, FieldDefinition, FieldType, FieldValue } from './field-table.js'
 
 type FdPart = (fd: FileDescriptorInfo, event: SyscallEvent) => FieldValue
 
+/**
+ * fd.ip, fd.port and fd.net read both ends of a socket, and `!=` on them holds only when it
+ * holds for both ends, as in libsinsp's compare_ip, compare_port and compare_net.
+ */
+const BOTH_ENDS = { isList: true, isNotEqualForAll: true }
+const ZERO_ADDRESSES: Record<string, string> = { ipv4: '0.0.0.0', ipv6: '::' }
 const FILE_TYPES = new Set(['file', 'directory'])
 const IP_TYPES = new Set(['ipv4', 'ipv6'])
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat'])
 
 /** fd.* fields: the file descriptor the event acts on; all missing when the event has none. */
 export const FD_FIELDS: FieldDefinition[] = [
-  fdField('fd.num', 'number', (fd) => fd.num),
-  fdField('fd.type', 'string', (fd) => fd.type),
-  fdField('fd.typechar', 'string', (fd) => fd.typechar),
-  fdField('fd.name', 'string', (fd) => fd.name),
+  // The fields rules read most often get direct accessors, without the wrapper of fdField.
+  simpleField('fd.num', 'number', (event) => (event.fd === null ? undefined : event.fd.num)),
+  simpleField('fd.type', 'string', (event) => (event.fd === null ? undefined : event.fd.type)),
+  simpleField('fd.typechar', 'string', (event) =>
+    event.fd === null ? undefined : event.fd.typechar,
+  ),
+  simpleField('fd.name', 'string', (event) => (event.fd === null ? undefined : event.fd.name)),
   fdField('fd.nameraw', 'string', rawName),
-  fdField('fd.directory', 'string', directoryOf),
-  fdField('fd.filename', 'string', fileNameOf),
+  simpleField('fd.directory', 'string', perEvent(fdPart(directoryOf))),
+  simpleField('fd.filename', 'string', perEvent(fdPart(fileNameOf))),
   fdField('fd.ino', 'number', (fd) => int64(fd.ino)),
   fdField('fd.dev', 'number', (fd) => int64(fd.dev)),
   fdField('fd.l4proto', 'string', (fd) => optional(fd.l4proto)),
@@ -28,21 +38,21 @@ export const FD_FIELDS: FieldDefinition[] = [
     'string',
     (fd, event) => `${event.container?.id ?? 'host'}:${fd.name}`,
   ),
-  fdField('fd.cip', 'ipaddr', (fd) => optional(fd.cip)),
-  fdField('fd.sip', 'ipaddr', (fd) => optional(fd.sip)),
-  fdField('fd.lip', 'ipaddr', (fd) => optional(fd.is_server === true ? fd.sip : fd.cip)),
-  fdField('fd.rip', 'ipaddr', (fd) => optional(fd.is_server === true ? fd.cip : fd.sip)),
-  fdField('fd.cport', 'number', (fd) => int64(fd.cport)),
-  fdField('fd.sport', 'number', (fd) => int64(fd.sport)),
-  fdField('fd.lport', 'number', (fd) => int64(fd.is_server === true ? fd.sport : fd.cport)),
-  fdField('fd.rport', 'number', (fd) => int64(fd.is_server === true ? fd.cport : fd.sport)),
-  fdField('fd.ip', 'ipaddr', (fd) => present([fd.cip, fd.sip]), true),
-  fdField('fd.port', 'number', (fd) => present([fd.cport, fd.sport]), true),
-  fdField('fd.net', 'ipnet', (fd) => present([fd.cip, fd.sip]), true),
-  fdField('fd.cnet', 'ipnet', (fd) => optional(fd.cip)),
-  fdField('fd.snet', 'ipnet', (fd) => optional(fd.sip)),
-  fdField('fd.lnet', 'ipnet', (fd) => optional(fd.is_server === true ? fd.sip : fd.cip)),
-  fdField('fd.rnet', 'ipnet', (fd) => optional(fd.is_server === true ? fd.cip : fd.sip)),
+  ipField('fd.cip', 'ipaddr', (fd) => optional(fd.cip)),
+  ipField('fd.sip', 'ipaddr', (fd) => optional(fd.sip)),
+  ipField('fd.lip', 'ipaddr', (fd) => optional(fd.is_server === true ? fd.sip : fd.cip)),
+  ipField('fd.rip', 'ipaddr', (fd) => optional(fd.is_server === true ? fd.cip : fd.sip)),
+  ipField('fd.cport', 'number', (fd) => int64(fd.cport)),
+  ipField('fd.sport', 'number', (fd) => int64(fd.sport)),
+  ipField('fd.lport', 'number', (fd) => int64(fd.is_server === true ? fd.sport : fd.cport)),
+  ipField('fd.rport', 'number', (fd) => int64(fd.is_server === true ? fd.cport : fd.sport)),
+  simpleField('fd.ip', 'ipaddr', perEvent(fdPart(bothAddresses)), BOTH_ENDS),
+  simpleField('fd.port', 'number', perEvent(fdPart(bothPorts)), BOTH_ENDS),
+  simpleField('fd.net', 'ipnet', perEvent(fdPart(bothAddresses)), BOTH_ENDS),
+  ipField('fd.cnet', 'ipnet', (fd) => optional(fd.cip)),
+  ipField('fd.snet', 'ipnet', (fd) => optional(fd.sip)),
+  ipField('fd.lnet', 'ipnet', (fd) => optional(fd.is_server === true ? fd.sip : fd.cip)),
+  ipField('fd.rnet', 'ipnet', (fd) => optional(fd.is_server === true ? fd.cip : fd.sip)),
   unavailableField('fd.name_changed', 'bool'),
   unavailableField('fd.cip.name', 'string'),
   unavailableField('fd.sip.name', 'string'),
@@ -51,33 +61,65 @@ export const FD_FIELDS: FieldDefinition[] = [
   { ...unavailableField('fd.types', 'string'), argument: 'optional', isList: true },
 ]
 
-function fdField(name: string, type: FieldType, part: FdPart, isList = false): FieldDefinition {
-  return simpleField(
-    name,
-    type,
-    (event) => (event.fd === null ? undefined : part(event.fd, event)),
-    {
-      isList,
-    },
-  )
+function fdField(name: string, type: FieldType, part: FdPart): FieldDefinition {
+  return simpleField(name, type, fdPart(part))
 }
 
-function present(values: (string | number | null)[]): FieldValue {
-  return values.filter((value): value is string | number => value !== null)
+/** Defines a field of IP sockets: missing for other descriptors, such as unix sockets. */
+function ipField(name: string, type: FieldType, part: FdPart): FieldDefinition {
+  return fdField(name, type, (fd, event) => (IP_TYPES.has(fd.type) ? part(fd, event) : undefined))
 }
 
-/** Returns the directory of a file's path, or the path itself for a directory descriptor. */
+/**
+ * Returns the addresses libsinsp compares for fd.ip and fd.net: the server address of a listening
+ * socket, else both ends, an end without an address yet reading as the zero address (libsinsp
+ * compares its unset fields, which are zero).
+ */
+function bothAddresses(fd: FileDescriptorInfo): FieldValue {
+  if (!IP_TYPES.has(fd.type)) return undefined
+  const zero = ZERO_ADDRESSES[fd.type]
+  if (isListening(fd)) return [fd.sip ?? zero]
+  return [fd.cip ?? zero, fd.sip ?? zero]
+}
+
+/** Returns the ports libsinsp compares for fd.port, as bothAddresses() does with addresses. */
+function bothPorts(fd: FileDescriptorInfo): FieldValue {
+  if (!IP_TYPES.has(fd.type)) return undefined
+  if (isListening(fd)) return [fd.sport ?? 0]
+  return [fd.cport ?? 0, fd.sport ?? 0]
+}
+
+/**
+ * NOTE: SyscallEvent does not say whether a socket listens, so a server-side socket without a
+ * client address counts as listening. libsinsp reads it from the socket's own state.
+ */
+function isListening(fd: FileDescriptorInfo): boolean {
+  return fd.is_server === true && fd.cip === null
+}
+
+function fdPart(part: FdPart): FieldAccessor {
+  return (event) => (event.fd === null ? undefined : part(event.fd, event))
+}
+
+/**
+ * Returns the directory of a file's path, or the path itself for a directory descriptor, as
+ * libsinsp's fd.directory does. A path without a slash or directly below the root gives `/`, and
+ * a path that ends with a slash is returned whole.
+ */
 function directoryOf(fd: FileDescriptorInfo): FieldValue {
   if (!FILE_TYPES.has(fd.type)) return undefined
   if (fd.type === 'directory') return fd.name
   const slash = fd.name.lastIndexOf('/')
-  if (slash < 0) return undefined
-  return slash === 0 ? '/' : fd.name.slice(0, slash)
+  if (slash <= 0) return '/'
+  return slash < fd.name.length - 1 ? fd.name.slice(0, slash) : fd.name
 }
 
+/** Returns a file's name after its last slash, as libsinsp's fd.filename does (`/` without one). */
 function fileNameOf(fd: FileDescriptorInfo): FieldValue {
   if (fd.type !== 'file') return undefined
-  return fd.name.slice(fd.name.lastIndexOf('/') + 1)
+  const slash = fd.name.lastIndexOf('/')
+  if (slash < 0) return '/'
+  return slash < fd.name.length - 1 ? fd.name.slice(slash + 1) : fd.name
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AncestorInfo, SyscallEvent } from '../../schemas/types.js'
+import { perEvent } from './event-cache.js'
 import {
   ancestorAt,
   argumentField,
@@ -28,8 +29,16 @@ export const PROCESS_FIELDS: FieldDefinition[] = [
   simpleField('proc.name', 'string', (event) => event.proc.name),
   simpleField('proc.exe', 'string', (event) => optional(event.proc.exe)),
   simpleField('proc.exepath', 'string', (event) => optional(event.proc.exepath)),
-  simpleField('proc.args', 'string', (event) => event.proc.args.join(' ')),
-  simpleField('proc.cmdline', 'string', (event) => commandLine(event.proc.name, event.proc.args)),
+  simpleField(
+    'proc.args',
+    'string',
+    perEvent((event) => event.proc.args.join(' ')),
+  ),
+  simpleField(
+    'proc.cmdline',
+    'string',
+    perEvent((event) => commandLine(event.proc.name, event.proc.args)),
+  ),
   simpleField('proc.cmdnargs', 'number', (event) => event.proc.args.length),
   simpleField('proc.cmdlenargs', 'number', (event) =>
     event.proc.args.reduce((total, arg) => total + arg.length, 0),
@@ -48,7 +57,11 @@ export const PROCESS_FIELDS: FieldDefinition[] = [
     const { vpid, sid } = event.proc
     return vpid === null || sid === null ? undefined : BigInt(vpid) === BigInt(sid)
   }),
-  simpleField('proc.duration', 'number', (event) => elapsedNs(event.proc.start_ts_ns, event.ts_ns)),
+  simpleField(
+    'proc.duration',
+    'number',
+    perEvent((event) => elapsedNs(event.proc.start_ts_ns, event.ts_ns)),
+  ),
   simpleField('proc.pid.ts', 'number', (event) => int64(event.proc.start_ts_ns)),
   simpleField('proc.is_exe_writable', 'bool', (event) => optional(event.proc.is_exe_writable)),
   simpleField('proc.is_exe_upper_layer', 'bool', (event) =>
@@ -67,7 +80,7 @@ export const PROCESS_FIELDS: FieldDefinition[] = [
   simpleField('proc.pname', 'string', (event) => event.ancestors[0]?.name),
   simpleField('proc.pexe', 'string', (event) => optional(event.ancestors[0]?.exe)),
   simpleField('proc.pexepath', 'string', (event) => optional(event.ancestors[0]?.exepath)),
-  simpleField('proc.pcmdline', 'string', (event) => parentCommandLine(event)),
+  simpleField('proc.pcmdline', 'string', perEvent(parentCommandLine)),
   ancestorField('proc.aname', 'string', (ancestor) => ancestor.name),
   ancestorField('proc.apid', 'number', (ancestor) => ancestor.pid),
   ancestorField('proc.aexe', 'string', (ancestor) => optional(ancestor.exe)),
@@ -94,11 +107,12 @@ export const PROCESS_FIELDS: FieldDefinition[] = [
  * matches when any ancestor matches.
  */
 function ancestorField(name: string, type: FieldType, part: AncestorPart): FieldDefinition {
+  // One accessor for every check of the whole list, so the list is built once per event.
+  const allAncestors = perEvent((event) =>
+    event.ancestors.map(part).filter((value): value is FieldScalar => value !== undefined),
+  )
   const build = (arg: string | undefined): FieldAccessor | string => {
-    if (arg === undefined) {
-      return (event) =>
-        event.ancestors.map(part).filter((value): value is FieldScalar => value !== undefined)
-    }
+    if (arg === undefined) return allAncestors
     const depth = parseIndex(arg)
     if (depth === undefined) return `invalid index '${arg}' for ${name}: expected a number`
     return (event) => {

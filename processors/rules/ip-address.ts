@@ -1,5 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net'
 
+const DOT = 0x2e
+const DIGIT_ZERO = 0x30
+
 /** An IP address as a number, with its family's bit width (32 or 128). */
 export interface IpAddress {
   value: bigint
@@ -43,8 +46,20 @@ function networkPart(address: IpAddress, prefix: number): bigint {
   return (address.value >> hostBits) << hostBits
 }
 
+/** Converts a dotted IPv4 address that isIPv4() accepted into its 32-bit value. */
 function ipv4Value(text: string): bigint {
-  return text.split('.').reduce((total, part) => (total << 8n) + BigInt(Number(part)), 0n)
+  let value = 0
+  let octet = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code === DOT) {
+      value = value * 256 + octet
+      octet = 0
+    } else {
+      octet = octet * 10 + (code - DIGIT_ZERO)
+    }
+  }
+  return BigInt(value * 256 + octet)
 }
 
 function ipv6Value(text: string): bigint {

@@ -41,12 +41,19 @@ export interface LoadProblem<Code extends string = string> extends SourcePositio
   itemType?: string
 }
 
+/** The part of an item a problem is about, when it is not the item itself: an exception. */
+export interface ProblemSubject {
+  name: string
+  type: string
+}
+
 /** Thrown inside the loader to abandon one item; the loader records it and goes on. */
 export class ItemProblem extends Error {
   constructor(
     readonly code: LoadErrorCode,
     message: string,
     readonly position?: SourcePosition,
+    readonly subject?: ProblemSubject,
   ) {
     super(message)
   }

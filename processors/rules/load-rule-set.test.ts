@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { RuleError } from '../../core/errors.js'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import { fileFd, syscallEvent } from './event-fixture.js'
 import type { LoadProblem } from './load-problem.js'
 import { loadRuleSet } from './load-rule-set.js'
 import type { LoadRuleSetOptions } from './load-rule-set.js'
+import { UPSTREAM_DIR } from '../../tests/support/upstream.js'
 
-const UPSTREAM = join(PROJECT_ROOT, '..', 'shared', 'upstream')
+const UPSTREAM = UPSTREAM_DIR
 const RULES_DIR = join(UPSTREAM, 'falco-rules')
 const TESTS_DIR = join(UPSTREAM, 'falco-tests', 'rules')
 const SKIP_REASON = `upstream data not found at ${UPSTREAM}`
@@ -207,62 +207,57 @@ describe('Falco regression rules files', { skip: skipUpstream }, () => {
     [
       ['exceptions/item_no_fields.yaml'],
       'LOAD_ERR_YAML_VALIDATE',
-      'My Rule',
+      'ex1',
       "no mapping for key 'fields'",
     ],
-    [
-      ['exceptions/item_no_name.yaml'],
-      'LOAD_ERR_YAML_VALIDATE',
-      'My Rule',
-      "no mapping for key 'name'",
-    ],
+    [['exceptions/item_no_name.yaml'], 'LOAD_ERR_YAML_VALIDATE', '', "no mapping for key 'name'"],
     [
       ['exceptions/append_item_no_name.yaml'],
       'LOAD_ERR_YAML_VALIDATE',
-      'My Rule',
+      '',
       "no mapping for key 'name'",
     ],
     [
       ['exceptions/item_unknown_fields.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
+      'ex1',
       "'not.exist' is not a supported filter field",
     ],
     [
       ['exceptions/item_comps_fields_len_mismatch.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
+      'ex1',
       'fields and comps lists must have equal length',
     ],
     [
       ['exceptions/item_unknown_comp.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
+      'ex1',
       "'no-comp' is not a supported comparison operator",
     ],
     [
       ['exceptions/item_fields_values_len_mismatch.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
+      'ex1',
       'fields and values lists must have equal length',
     ],
     [
       ['exceptions/append_item_fields_values_len_mismatch.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
+      'ex1',
       'fields and values lists must have equal length',
     ],
     [
       ['exceptions/append_item_not_in_rule.yaml'],
       'LOAD_ERR_VALIDATE',
-      'My Rule',
-      "new exception 'ex2' must have a fields property",
+      'ex2',
+      'a new exception must have a fields property',
     ],
     [
       ['exceptions/rule_exception_new_no_field_append.yaml'],
       'LOAD_ERR_VALIDATE',
-      'Open From Cat',
-      "new exception 'proc_cmdline' must have a fields property",
+      'proc_cmdline',
+      'a new exception must have a fields property',
     ],
   ]
   for (const [files, code, item, message] of failures) {

@@ -44,11 +44,12 @@ export function loadRuleSet(paths: string[], options: LoadRuleSetOptions = {}): 
     for (const item of parseRulesText(file, text, report)) collector.add(item)
   }
 
+  checkSelection(options, report)
   const sources = new Set(options.sources ?? DEFAULT_SOURCES)
-  const compiled = compileRules(collector, report, { minPriority, sources })
+  const { rules: compiled, macros } = compileRules(collector, report, { minPriority, sources })
   report.throwIfFailed()
   applySelection(compiled, options)
-  return new RuleSet(compiled, report.warnings, options.ruleMatching ?? 'first')
+  return new RuleSet(compiled, report.warnings, options.ruleMatching ?? 'first', macros)
 }
 
 function resolveMinPriority(value: string | undefined, report: LoadReport): PriorityName {
@@ -58,6 +59,19 @@ function resolveMinPriority(value: string | undefined, report: LoadReport): Prio
   const message = `invalid minimum priority '${value}'`
   report.error({ file: '<options>', line: 0, column: 0, code: 'LOAD_ERR_VALIDATE', message })
   return 'Debug'
+}
+
+/**
+ * Rejects enabledTags together with disabledRules or disabledTags, as Falco rejects `-t` with
+ * `-D` or `-T`: which of them wins would be a guess.
+ */
+function checkSelection(options: LoadRuleSetOptions, report: LoadReport): void {
+  const disables = (options.disabledRules?.length ?? 0) + (options.disabledTags?.length ?? 0)
+  if (disables === 0 || (options.enabledTags?.length ?? 0) === 0) return
+  const message =
+    'enabledTags (-t) cannot be combined with disabledRules (-D) or disabledTags (-T); ' +
+    'use one or the other'
+  report.error({ file: '<options>', line: 0, column: 0, code: 'LOAD_ERR_VALIDATE', message })
 }
 
 function applySelection(compiled: CompiledRule[], options: LoadRuleSetOptions): void {

@@ -14,6 +14,10 @@ export interface CheckOperand {
   accessor: FieldAccessor
   type: FieldType
   text: string
+  /** False when the accessor never returns an array; unset when that is not known. */
+  isList?: boolean
+  /** `!=` must hold for every value of a list, not for any (fd.ip, fd.port, fd.net). */
+  isNotEqualForAll?: boolean
 }
 
 /** Right side: constant values, or another field's value (`val(field)`). */
@@ -81,12 +85,76 @@ export function buildCheck(
   if (right.kind === 'field') return buildFieldComparison(left, operator, right.operand)
 
   const test = buildValuesTest(left, operator, quantifier, right.values)
+  if (left.isList === false && left.type === 'string' && quantifier === undefined) {
+    const fast = buildStringFastPath(accessor, operator, right.values, test)
+    if (fast !== undefined) return fast
+  }
+  if (operator === '!=' && left.isNotEqualForAll === true) {
+    return (event) => {
+      const value = accessor(event)
+      if (value === undefined) return false
+      if (Array.isArray(value)) return value.length > 0 && value.every(test)
+      return test(value as FieldScalar)
+    }
+  }
   return (event) => {
     const value = accessor(event)
     if (value === undefined) return false
     if (Array.isArray(value)) return value.some(test)
     return test(value as FieldScalar)
   }
+}
+
+/**
+ * Builds the check of a single-valued string field for the most common operators, comparing
+ * string values in place and leaving other scalars (numbers of transformed values and the like)
+ * to the general `test`. Returns undefined for other operators.
+ */
+function buildStringFastPath(
+  accessor: FieldAccessor,
+  operator: string,
+  values: string[],
+  test: ScalarTest,
+): Predicate | undefined {
+  const slow = (value: FieldValue): boolean => value !== undefined && test(value as FieldScalar)
+  const constant = values[0]
+  switch (operator) {
+    case 'in':
+    case 'intersects': {
+      const set = new Set(values)
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? set.has(value) : slow(value)
+      }
+    }
+    case '=':
+    case '==':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value === constant : slow(value)
+      }
+    case '!=':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value !== constant : slow(value)
+      }
+    case 'startswith':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.startsWith(constant) : slow(value)
+      }
+    case 'endswith':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.endsWith(constant) : slow(value)
+      }
+    case 'contains':
+      return (event) => {
+        const value = accessor(event)
+        return typeof value === 'string' ? value.includes(constant) : slow(value)
+      }
+  }
+  return undefined
 }
 
 function buildValuesTest(
@@ -98,7 +166,17 @@ function buildValuesTest(
   if (operator === 'in' || operator === 'intersects') {
     if (left.type === 'string') return textSetTest(values)
     const tests = values.map((value) => scalarTest(left, '=', value))
-    return (scalar) => tests.some((test) => test(scalar))
+    const anyTest: ScalarTest = (scalar) => {
+      for (let i = 0; i < tests.length; i++) if (tests[i](scalar)) return true
+      return false
+    }
+    if (left.type !== 'number') return anyTest
+    // Small integers, such as ports, are looked up in a set; other values take the full test.
+    const integers = new Set(tests.length > 0 ? numericConstants(values) : [])
+    return (scalar) =>
+      typeof scalar === 'number' && Number.isSafeInteger(scalar)
+        ? integers.has(scalar)
+        : anyTest(scalar)
   }
   if (operator === 'pmatch') return pathPrefixTest(values)
   if (quantifier === undefined) {
@@ -195,25 +273,49 @@ function textSetTest(values: string[]): ScalarTest {
     typeof scalar === 'string' ? set.has(scalar) : tests.some((test) => test(scalar))
 }
 
+/** Returns the constants of a numeric list that are safe integers, as numbers. */
+function numericConstants(values: string[]): number[] {
+  return values
+    .map((value) => parseNumeric(value))
+    .filter((value): value is number => typeof value === 'number' && Number.isSafeInteger(value))
+}
+
 function numericTest(operator: string, constant: Numeric): ScalarTest {
   const order = (scalar: FieldScalar): number | undefined => {
     const value = isNumeric(scalar) ? scalar : parseNumeric(scalarText(scalar))
     return value === undefined ? undefined : compareNumeric(value, constant)
   }
-  const accepts: Record<string, (difference: number) => boolean> = {
-    '=': (difference) => difference === 0,
-    '==': (difference) => difference === 0,
-    '!=': (difference) => difference !== 0,
-    '<': (difference) => difference < 0,
-    '<=': (difference) => difference <= 0,
-    '>': (difference) => difference > 0,
-    '>=': (difference) => difference >= 0,
+  const accept = ACCEPTED_ORDER[operator]
+  if (typeof constant === 'number') {
+    // Numbers against a number constant compare directly; other scalars take `order`.
+    return (scalar) => {
+      if (typeof scalar === 'number') return accept(compareNumbers(scalar, constant))
+      const difference = order(scalar)
+      return difference !== undefined && accept(difference)
+    }
   }
-  const accept = accepts[operator]
   return (scalar) => {
     const difference = order(scalar)
     return difference !== undefined && accept(difference)
   }
+}
+
+/** Compares two numbers as Math.sign(left - right) does: NaN when either is NaN. */
+function compareNumbers(left: number, right: number): number {
+  if (left === right) return 0
+  if (left < right) return -1
+  return left > right ? 1 : NaN
+}
+
+/** Whether a comparison result (-1, 0, 1 or NaN) satisfies each ordering operator. */
+const ACCEPTED_ORDER: Record<string, (difference: number) => boolean> = {
+  '=': (difference) => difference === 0,
+  '==': (difference) => difference === 0,
+  '!=': (difference) => difference !== 0,
+  '<': (difference) => difference < 0,
+  '<=': (difference) => difference <= 0,
+  '>': (difference) => difference > 0,
+  '>=': (difference) => difference >= 0,
 }
 
 function booleanTest(operator: string, constant: boolean): ScalarTest {
@@ -225,8 +327,9 @@ function addressTest(operator: string, constant: string, field: string): ScalarT
   const address = parseIpAddress(constant)
   if (address === undefined)
     throw new CheckError(`'${constant}' is not an IP address for '${field}'`)
+  const parse = lastValueCache(parseIpAddress)
   return (scalar) => {
-    const value = parseIpAddress(scalarText(scalar))
+    const value = parse(scalarText(scalar))
     if (value === undefined) return false
     return isSameAddress(value, address) !== (operator === '!=')
   }
@@ -236,8 +339,9 @@ function networkTest(operator: string, constant: string, field: string): ScalarT
   const network = parseIpNetwork(constant)
   if (network === undefined)
     throw new CheckError(`'${constant}' is not a CIDR network for '${field}'`)
+  const parse = lastValueCache(parseIpAddress)
   return (scalar) => {
-    const value = parseIpAddress(scalarText(scalar))
+    const value = parse(scalarText(scalar))
     if (value === undefined) return false
     return isInNetwork(value, network) !== (operator === '!=')
   }
@@ -330,8 +434,38 @@ function compareText(left: string, right: string): number {
   return Buffer.compare(Buffer.from(left, 'utf8'), Buffer.from(right, 'utf8'))
 }
 
+/** Last text lowered by asciiLower(): the icontains checks of an event read the same value. */
+const lastLowered = { input: '', output: '' }
+
+/** Lowers ASCII letters only, as Falco's icontains does; other characters keep their case. */
 function asciiLower(text: string): string {
-  return text.replace(/[A-Z]/g, (char) => char.toLowerCase())
+  if (text === lastLowered.input) return lastLowered.output
+  let output = text.toLowerCase()
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      output = text.replace(/[A-Z]+/g, (run) => run.toLowerCase())
+      break
+    }
+  }
+  lastLowered.input = text
+  lastLowered.output = output
+  return output
+}
+
+/**
+ * Wraps a parser so that parsing the same text twice in a row returns the first result: the
+ * rules of a set read the same address of an event many times.
+ */
+function lastValueCache<T>(parse: (text: string) => T): (text: string) => T {
+  let lastText: string | undefined
+  let lastValue: T | undefined
+  return (text) => {
+    if (text !== lastText) {
+      lastValue = parse(text)
+      lastText = text
+    }
+    return lastValue as T
+  }
 }
 
 function parseNumericOrFail(text: string, field: string): Numeric {

@@ -22,9 +22,17 @@ import type { PriorityName } from './priority.js'
 /** A rule ready to evaluate. */
 export interface CompiledRule {
   definition: RuleDefinition
+  /** The condition with exceptions, lists and macros expanded. */
+  condition: ConditionNode
   predicate: Predicate
   eventTypes: EventTypeSet
   output: OutputFormat
+}
+
+/** The compiled rules, and every macro that expanded without error, by name. */
+export interface CompileResult {
+  rules: CompiledRule[]
+  macros: ReadonlyMap<string, ConditionNode>
 }
 
 export interface CompileOptions {
@@ -45,8 +53,10 @@ export function compileRules(
   collector: RuleCollector,
   report: LoadReport,
   options: CompileOptions,
-): CompiledRule[] {
-  return new RuleCompiler(collector, report, options).compile()
+): CompileResult {
+  const compiler = new RuleCompiler(collector, report, options)
+  const rules = compiler.compile()
+  return { rules, macros: compiler.expandedMacros }
 }
 
 class RuleCompiler {
@@ -54,7 +64,7 @@ class RuleCompiler {
   private readonly usedMacros = new Set<string>()
   private readonly lists: ExpandedList[]
   private readonly macros = new Map<string, ParsedMacro>()
-  private readonly expandedMacros = new Map<string, ConditionNode>()
+  readonly expandedMacros = new Map<string, ConditionNode>()
 
   constructor(
     private readonly collector: RuleCollector,
@@ -136,7 +146,7 @@ class RuleCompiler {
         this.warn('LOAD_NO_EVTTYPE', message, rule)
       }
       const output = this.compileOutput(rule, warn)
-      return { definition: rule, predicate, eventTypes, output }
+      return { definition: rule, condition: tree, predicate, eventTypes, output }
     } catch (error) {
       return this.handleRuleError(rule, error)
     }
@@ -177,7 +187,9 @@ class RuleCompiler {
       return SKIPPED
     }
     if (error instanceof ItemProblem) {
-      this.error(error.code, error.message, error.position ?? rule.position, rule.name, 'rule')
+      const item = error.subject?.name ?? rule.name
+      const itemType = error.subject?.type ?? 'rule'
+      this.error(error.code, error.message, error.position ?? rule.position, item, itemType)
     } else if (error instanceof ConditionSyntaxError) {
       const position = locateSyntaxError(rule) ?? rule.conditionPosition
       this.error('LOAD_ERR_COMPILE_CONDITION', error.message, position, rule.name, 'rule')

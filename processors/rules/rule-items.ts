@@ -215,6 +215,8 @@ function readExceptions(value: Node | null, item: YamlItem): ExceptionItem[] {
   return (value.items as Node[]).map((entry) => readException(entry, item))
 }
 
+const EXCEPTION_WITHOUT_NAME = { name: '', type: 'exception' }
+
 function readException(entry: Node, item: YamlItem): ExceptionItem {
   const position = item.locate(entry)
   if (!isMap(entry)) {
@@ -223,7 +225,8 @@ function readException(entry: Node, item: YamlItem): ExceptionItem {
   }
   const namePair = findPair(entry, 'name')
   if (namePair === undefined) {
-    throw new ItemProblem('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'name'", position)
+    const message = "Item has no mapping for key 'name'"
+    throw new ItemProblem('LOAD_ERR_YAML_VALIDATE', message, position, EXCEPTION_WITHOUT_NAME)
   }
   const exception: ExceptionItem = {
     name: scalarText(namePair.value, 'name', item),

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import { loadRulesText, syscallEvent } from './event-fixture.js'
 import type { EventOverrides } from './event-fixture.js'
+import { GeneratorSource } from '../../producer/generator-source.js'
 import { loadRuleSet } from './load-rule-set.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 
-const RULES_DIR = join(PROJECT_ROOT, '..', 'shared', 'upstream', 'falco-rules')
+const RULES_DIR = upstreamPath('falco-rules')
 const skipUpstream = existsSync(RULES_DIR) ? false : `upstream rules not found at ${RULES_DIR}`
 if (skipUpstream !== false) console.log(`# skipping random event tests: ${skipUpstream}`)
 
@@ -41,6 +42,10 @@ const TYPES = [
   'read',
   'unknown_type',
 ]
+
+function bigintText(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value
+}
 
 /** Returns a seeded pseudo-random generator, so a failure can be replayed. */
 function randomGenerator(seed: number): () => number {
@@ -162,6 +167,30 @@ describe('rule set', () => {
     'legacy/falco_rules.yaml',
   ]
   for (const file of files) {
+    it(`matches as each rule's own condition does with ${file}`, { skip: skipUpstream }, () => {
+      const ruleSet = loadRuleSet([join(RULES_DIR, file)], { ruleMatching: 'all' })
+      const conditions = ruleSet.rules
+        .filter((rule) => rule.enabled)
+        .map((rule) => ({ name: rule.name, condition: ruleSet.ruleCondition(rule.name) }))
+      const random = randomGenerator(11)
+      const generator = new GeneratorSource({ count: 2000, hostname: 'h', suspiciousRatio: 0.2 })
+      const events = [
+        ...Array.from({ length: 2000 }, (_, index) => generator.makeEvent(index, random)),
+        ...Array.from({ length: 2000 }, () => randomEvent(random)),
+      ]
+
+      let matchCount = 0
+      for (const event of events) {
+        const matched = ruleSet.evaluate(event).map((match) => match.rule)
+        const expected = conditions
+          .filter(({ condition }) => condition?.matches(event) === true)
+          .map(({ name }) => name)
+        matchCount += matched.length
+        assert.deepEqual(matched, expected, `event ${JSON.stringify(event, bigintText)}`)
+      }
+      assert.ok(matchCount > 0, 'no event matched any rule, so the comparison proves nothing')
+    })
+
     it(`evaluates random events with ${file}`, { skip: skipUpstream }, () => {
       const ruleSet = loadRuleSet([join(RULES_DIR, file)], { ruleMatching: 'all' })
       const random = randomGenerator(7)

@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import { compileCondition } from './condition-compiler.js'
 import { parseCondition } from './condition-parser.js'
 import { syscallEvent } from './event-fixture.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 
 /**
  * Compares this engine with sysdig, whose filter language is Falco's condition language (Debian's
@@ -16,7 +16,7 @@ import { syscallEvent } from './event-fixture.js'
  * sysdig and here. Conditions on fields whose meaning differs by design (evt.category,
  * fd.lport/fd.rport, proc.pname of threads) are left out; the README lists those differences.
  */
-const TRACES_DIR = join(PROJECT_ROOT, '..', 'shared', 'upstream', 'traces')
+const TRACES_DIR = upstreamPath('traces')
 const TRACES = ['falco/cat_write.scap', 'falco/connect_localhost.scap', 'libs/curl_google.scap']
 const CONDITIONS = [
   'evt.type=open and proc.name=cat',
