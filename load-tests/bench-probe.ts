@@ -2,9 +2,9 @@
  * Measures what the live eBPF probe costs and delivers, in one run (`npm run bench:probe`):
  *
  * 1. A syscall-heavy loop (load-tests/bench-probe/syscall-loop.c) without the probe, then with
- *    the probe and the full EbpfSource building events: open/close as fast as it can and paced
- *    at 200k syscalls/s (events/s delivered, loss), and getppid, which the probe does not trace
- *    (overhead per uncaptured syscall).
+ *    the probe and the full EbpfSource building events. The loop runs open/close as fast as it
+ *    can and paced at 200k syscalls/s (events/s delivered, loss), then getppid, which the probe
+ *    does not trace (overhead per uncaptured syscall).
  * 2. A realistic workload: unpacking a tarball of the probe's own sources and building them
  *    (bpftool, clang and g++ through node-gyp), alternately without and with the probe.
  *
@@ -356,7 +356,7 @@ async function countAttachedProbes(): Promise<number | null> {
     const { stdout } = await run('bpftool', ['prog', 'show'])
     return stdout.split('\n').filter((line) => line.includes('pg_sys_enter')).length
   } catch {
-    // Without bpftool the count is unknown, which the report says.
+    // Without bpftool the count is unknown, and the report prints it as such.
     return null
   }
 }
