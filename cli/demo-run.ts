@@ -6,7 +6,7 @@ import { connectAdmin, createKafkaClient } from '../core/kafka.js'
 import type { Logger } from '../core/logger.js'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { closeAll } from '../core/shutdown.js'
-import { KafkaError } from '../core/errors.js'
+import { KafkaError, errorMessage } from '../core/errors.js'
 import { startProcessor } from '../processors/main.js'
 import type { RunningProcessor } from '../processors/main.js'
 import type { RuleEvaluator } from '../processors/alert-builder.js'
@@ -155,7 +155,15 @@ async function runLiveProducer(
         const total = Object.values(raised).reduce((sum, count) => sum + count, 0)
         return rules.every((rule) => (raised[rule] ?? 0) > 0) && sink.stats().consumed >= total
       }
-      await waitUntil(printed, run, 'the alerts of the scenarios')
+      await waitUntil(printed, run, 'the alerts of the scenarios').catch((error: unknown) => {
+        const raised = processor.stats().alertsByRule
+        const missing = rules.filter((rule) => (raised[rule] ?? 0) === 0)
+        if (missing.length === 0) throw error
+        throw new KafkaError(
+          `${errorMessage(error)}; no alert arrived for: ${missing.join(', ')}`,
+          { cause: error },
+        )
+      })
     }
   } catch (error) {
     stop()
