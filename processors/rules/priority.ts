@@ -1,16 +1,8 @@
-/** Falco's priority names, most severe first, as alerts print them. */
-export const PRIORITY_NAMES = [
-  'Emergency',
-  'Alert',
-  'Critical',
-  'Error',
-  'Warning',
-  'Notice',
-  'Informational',
-  'Debug',
-] as const
+import { PRIORITY_NAMES } from '../../core/priority.js'
+import type { PriorityName } from '../../core/priority.js'
 
-export type PriorityName = (typeof PRIORITY_NAMES)[number]
+export { PRIORITY_NAMES } from '../../core/priority.js'
+export type { PriorityName } from '../../core/priority.js'
 
 const PRIORITY_BY_LOWER_CASE = new Map<string, PriorityName>([
   ...PRIORITY_NAMES.map((name) => [name.toLowerCase(), name] as [string, PriorityName]),
