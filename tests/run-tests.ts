@@ -25,6 +25,12 @@ const TEST_STACK = {
   PEREGRINE_STACK_DATA_DIR: join(PROJECT_ROOT, '.peregrine', 'test-stack'),
 }
 
+/** Longest a top-level suite may run; the slowest, the pipeline suite, takes under a minute. */
+const SUITE_TIMEOUT_MS = 5 * 60_000
+
+/** Longest the whole run may take, so a hang fails CI well inside its 30-minute budget. */
+const RUN_TIMEOUT_MS = 20 * 60_000
+
 /** Compiled test folders, unit tests first. */
 const TEST_FOLDERS = [
   'core',
@@ -77,15 +83,31 @@ async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): P
     (folder) => existsSync(folder),
   )
   // The retry tests use node:test's mock timers, which Node 20 flags as experimental on every run.
+  // A test that fails before closing a server or socket would keep its file's process, and so the
+  // whole run, alive for ever: --test-force-exit ends each file once its tests are done, and
+  // --test-timeout fails a top-level suite that hangs instead of waiting on it.
   const args = [
     '--disable-warning=ExperimentalWarning',
     '--test',
     '--test-reporter=spec',
     '--test-concurrency=1',
+    '--test-force-exit',
+    `--test-timeout=${SUITE_TIMEOUT_MS}`,
   ]
   if (only !== undefined) args.push(`--test-name-pattern=${only}`)
   const child = spawn(process.execPath, [...args, ...folders], { env, stdio: 'inherit' })
-  return await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+  const watchdog = setTimeout(() => {
+    process.stderr.write(
+      `test run still going after ${RUN_TIMEOUT_MS / 60_000} minutes: stopping it as failed\n`,
+    )
+    child.kill('SIGKILL')
+  }, RUN_TIMEOUT_MS)
+  return await new Promise<number>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(watchdog)
+      resolve(code ?? 1)
+    }),
+  )
 }
 
 main().then(
