@@ -35,7 +35,11 @@ async function findEvent(
   return collector.records.find(match) as SyscallEvent
 }
 
-function exited(program: string, args: string[], options: { uid?: number; gid?: number } = {}) {
+function exited(
+  program: string,
+  args: string[],
+  options: { uid?: number; gid?: number; env?: NodeJS.ProcessEnv } = {},
+) {
   const child = spawn(program, args, { stdio: 'ignore', ...options })
   return new Promise<number>((resolve, reject) => {
     child.once('error', reject)
@@ -111,10 +115,14 @@ describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
   it('publishes a TCP connect to loopback', async () => {
     const port = (server.address() as AddressInfo).port
 
-    const pid = await exited('/bin/bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`])
+    // Without HOME, as under CI, bash looks its user up and glibc first tries the nscd unix
+    // socket: the bare environment makes that happen everywhere, and the test picks the TCP one.
+    const pid = await exited('/bin/bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], {
+      env: { PATH: '/usr/bin:/bin' },
+    })
 
     const connect = await findEvent(collector, `the connect to port ${port}`, (e) => {
-      return e.type === 'connect' && e.proc.pid === pid
+      return e.type === 'connect' && e.proc.pid === pid && e.args.addr === `127.0.0.1:${port}`
     })
     assert.equal(connect.proc.name, 'bash')
     assert.equal(connect.res, 0)
