@@ -12,22 +12,14 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PROJECT_ROOT } from '../schemas/index.js'
+import { upstreamPath } from '../tests/support/upstream.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import { CaptureSource } from './capture-source.js'
 import { EventsFileSource } from './events-file-source.js'
 import type { EventSource } from './event-source.js'
 import { SYSDIG_FIELDS, ancestorFields, buildFormat } from './sysdig-fields.js'
 
-const DEFAULT_CAPTURE = join(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'upstream',
-  'traces',
-  'sysdig-inspect',
-  '502Error.scap',
-)
+const DEFAULT_CAPTURE = upstreamPath('traces', 'sysdig-inspect', '502Error.scap')
 const ANCESTOR_DEPTHS = [0, 8, 12, 16]
 
 const capturePath = process.argv[2] ?? DEFAULT_CAPTURE

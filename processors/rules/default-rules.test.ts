@@ -6,16 +6,10 @@ import { PROJECT_ROOT } from '../../schemas/index.js'
 import { fileFd, syscallEvent } from './event-fixture.js'
 import type { EventOverrides } from './event-fixture.js'
 import { loadRuleSet } from './load-rule-set.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 
 const DEFAULT_RULES = join(PROJECT_ROOT, 'processors', 'rules', 'default', 'peregrine_rules.yaml')
-const STABLE_RULES = join(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'upstream',
-  'falco-rules',
-  'falco_rules.yaml',
-)
+const STABLE_RULES = upstreamPath('falco-rules', 'falco_rules.yaml')
 
 const ruleSet = loadRuleSet([DEFAULT_RULES])
 

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import { fileFd, syscallEvent } from './event-fixture.js'
 import type { EventOverrides } from './event-fixture.js'
 import { loadRuleSet } from './load-rule-set.js'
+import { upstreamPath } from '../../tests/support/upstream.js'
 import type { RuleSet } from './rule-set.js'
 
-const STABLE_RULES = join(
-  PROJECT_ROOT,
-  '..',
-  'shared',
-  'upstream',
-  'falco-rules',
-  'falco_rules.yaml',
-)
+const STABLE_RULES = upstreamPath('falco-rules', 'falco_rules.yaml')
 const skipReason = existsSync(STABLE_RULES) ? false : `stable rules not found at ${STABLE_RULES}`
 if (skipReason !== false) console.log(`# skipping upstream rule detections: ${skipReason}`)
 
