@@ -48,8 +48,7 @@ describe('EbpfSource on the live kernel', { skip }, () => {
     const file = join(mkdtempSync(join(tmpdir(), 'peregrine-live-')), 'note.txt')
     const script = `echo hello > ${file}; exec 3<>/dev/tcp/127.0.0.1/${port}; /bin/cat ${file} > /dev/null; true`
 
-    // A bare environment, like CI's: bash, finding no HOME, looks its user up, and glibc tries the
-    // nscd unix socket on the way, so the child makes unix connects before the TCP one.
+    // Without HOME, as in CI, bash looks its user up, so glibc makes unix connects to nscd first.
     const child = spawn('/bin/bash', ['-c', script], { env: { PATH: '/usr/bin:/bin' } })
     await exited(child)
     const pid = child.pid as number

@@ -83,9 +83,8 @@ async function runNodeTests(env: NodeJS.ProcessEnv, only: string | undefined): P
     (folder) => existsSync(folder),
   )
   // The retry tests use node:test's mock timers, which Node 20 flags as experimental on every run.
-  // A test that fails before closing a server or socket would keep its file's process, and so the
-  // whole run, alive for ever: --test-force-exit ends each file once its tests are done, and
-  // --test-timeout fails a top-level suite that hangs instead of waiting on it.
+  // A test that fails before closing its server keeps its file's process, and the run, alive.
+  // --test-force-exit ends each file when its tests finish, and --test-timeout fails a hung suite.
   const args = [
     '--disable-warning=ExperimentalWarning',
     '--test',

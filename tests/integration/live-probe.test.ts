@@ -115,8 +115,7 @@ describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
   it('publishes a TCP connect to loopback', async () => {
     const port = (server.address() as AddressInfo).port
 
-    // Without HOME, as under CI, bash looks its user up and glibc first tries the nscd unix
-    // socket: the bare environment makes that happen everywhere, and the test picks the TCP one.
+    // Without HOME, as in CI, bash looks its user up, so glibc makes unix connects to nscd first.
     const pid = await exited('/bin/bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`], {
       env: { PATH: '/usr/bin:/bin' },
     })
