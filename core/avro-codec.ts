@@ -4,6 +4,7 @@ import registryModule from '@kafkajs/confluent-schema-registry'
 import { SchemaError, errorMessage } from './errors.js'
 import { checkAvroBounds } from './avro-bounds.js'
 import { EXACT_LONG_TYPE } from './exact-long.js'
+import { withTimeout } from './retry.js'
 
 export { EXACT_LONG_TYPE } from './exact-long.js'
 
@@ -254,26 +255,6 @@ async function registerWithRetry(
       )
         throw error
     }
-  }
-}
-
-/**
- * Rejects with a timeout error when `promise` has not settled after `timeoutMs`. The registry
- * client sets no request timeout of its own, and a hung registry would otherwise stall a consumer
- * without a word.
- */
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, action: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${action} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }
 

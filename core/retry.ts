@@ -62,3 +62,26 @@ export function backoffDelayMs(
     ? requestedDelayMs
     : jitteredMs
 }
+
+/**
+ * Rejects with a timeout error after `timeoutMs` unless `promise` settles first. For calls whose
+ * client sets no deadline of its own, such as the schema registry client and broker checks.
+ */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  action: string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${action} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

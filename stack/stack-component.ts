@@ -70,26 +70,6 @@ export async function waitUntilReady(
   )
 }
 
-/** Rejects after `timeoutMs` unless `promise` settles first. */
-export async function withTimeout<T>(
-  promise: Promise<T>,
-  timeoutMs: number,
-  action: string,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${action} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
 async function startFailure(component: StackComponent, what: string): Promise<StackError> {
   const tail = await component.process.readLogTail(LOG_TAIL_LINES)
   const log = tail === '' ? 'the log is empty' : `last lines of the log:\n${tail}`
