@@ -23,7 +23,7 @@ import { silentLogger } from '../core/logger.js'
 import { loadRuleSet } from '../processors/rules/index.js'
 import type { RuleSet } from '../processors/rules/index.js'
 import { CaptureSource } from '../producer/capture-source.js'
-import { GeneratorSource } from '../producer/generator-source.js'
+import { GeneratorSource, seededRandom } from '../producer/generator-source.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import { UPSTREAM_DIR, missingUpstream } from '../tests/support/upstream.js'
 
@@ -197,18 +197,6 @@ function describeMix(events: SyscallEvent[]): string {
 
 function cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6
-}
-
-/** Mulberry32, seeded, so every run evaluates the same events. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = state
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function numberArgument(name: string, fallback: number): number {

@@ -461,8 +461,8 @@ function fileDescriptor(fd: number, path: string): NonNullable<SyscallEvent['fd'
   }
 }
 
-/** Mulberry32: a small, fast generator with a 32-bit state, plenty for test data. */
-function seededRandom(seed: number): () => number {
+/** Mulberry32: a small, fast generator with a 32-bit state, plenty for test and benchmark data. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0
