@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
 import { sysdigSkipReason } from '../../tests/conformance/sysdig-filter.js'
+import { runPeregrine, scratchFile } from '../../tests/support/peregrine-command.js'
 import { missingUpstream, upstreamPath } from '../../tests/support/upstream.js'
-
-interface CommandResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
 /** Falco's capture of `cat /dev/null`: 42 events, four of them opens by cat. */
 const CAT_WRITE_CAPTURE = upstreamPath('traces', 'falco', 'cat_write.scap')
@@ -72,27 +62,11 @@ function event(num: number, type: string, name: string, path: string): object {
   }
 }
 
-async function peregrine(args: string[]): Promise<CommandResult> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'peregrine.js'), ...args])
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  return { code, stdout, stderr }
-}
-
-function scratchFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'peregrine-rules-cli-')), name)
-  writeFileSync(path, text)
-  return path
-}
-
 describe('peregrine rules validate', () => {
   it('exits 0 and counts the rules of a valid file', async () => {
     const rules = scratchFile('good_rules.yaml', RULES)
 
-    const result = await peregrine(['rules', 'validate', rules])
+    const result = await runPeregrine(['rules', 'validate', rules])
 
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /valid, 2 rules \(0 errors, 0 warnings\)/)
@@ -101,7 +75,7 @@ describe('peregrine rules validate', () => {
   it('lists every error and warning with place, code and item', async () => {
     const rules = scratchFile('broken_rules.yaml', BROKEN_RULES)
 
-    const result = await peregrine(['rules', 'validate', rules])
+    const result = await runPeregrine(['rules', 'validate', rules])
 
     assert.equal(result.code, 1)
     assert.match(
@@ -124,7 +98,7 @@ describe('peregrine rules list', () => {
   it('prints name, priority, source, enabled, tags and event types', async () => {
     const rules = scratchFile('good_rules.yaml', RULES)
 
-    const result = await peregrine(['rules', 'list', rules])
+    const result = await runPeregrine(['rules', 'list', rules])
 
     assert.equal(result.code, 0, result.stderr)
     const lines = result.stdout.trim().split('\n')
@@ -138,7 +112,7 @@ describe('peregrine rules list', () => {
   it('prints one JSON object per rule with --json', async () => {
     const rules = scratchFile('good_rules.yaml', RULES)
 
-    const result = await peregrine(['rules', 'list', rules, '--json'])
+    const result = await runPeregrine(['rules', 'list', rules, '--json'])
 
     const first = JSON.parse(result.stdout.split('\n')[0]) as Record<string, unknown>
     assert.equal(first.name, 'Open by cat')
@@ -148,7 +122,7 @@ describe('peregrine rules list', () => {
   it('exits 1 with the errors of an invalid file', async () => {
     const rules = scratchFile('broken_rules.yaml', BROKEN_RULES)
 
-    const result = await peregrine(['rules', 'list', rules])
+    const result = await runPeregrine(['rules', 'list', rules])
 
     assert.equal(result.code, 1)
     assert.match(result.stderr, /LOAD_ERR_COMPILE_CONDITION: rule 'Broken'/)
@@ -160,7 +134,7 @@ describe('peregrine rules test', () => {
     const rules = scratchFile('good_rules.yaml', RULES)
     const events = scratchFile('events.jsonl', EVENTS)
 
-    const result = await peregrine(['rules', 'test', rules, '--events', `events:${events}`])
+    const result = await runPeregrine(['rules', 'test', rules, '--events', `events:${events}`])
 
     assert.equal(result.code, 0, result.stderr)
     const alerts = result.stdout.split('\n').filter((line) => line.includes('cat opened'))
@@ -174,7 +148,7 @@ describe('peregrine rules test', () => {
     const rules = scratchFile('good_rules.yaml', RULES)
     const events = scratchFile('events.jsonl', EVENTS)
 
-    const result = await peregrine([
+    const result = await runPeregrine([
       'rules',
       'test',
       rules,
@@ -197,7 +171,7 @@ describe('peregrine rules test', () => {
     const rules = scratchFile('cat_rules.yaml', RULES.replace('openat', 'open'))
     const capture = `capture:${CAT_WRITE_CAPTURE}`
 
-    const result = await peregrine(['rules', 'test', rules, '--events', capture])
+    const result = await runPeregrine(['rules', 'test', rules, '--events', capture])
 
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /^events: 42, alerts: 4$/m)
@@ -206,7 +180,7 @@ describe('peregrine rules test', () => {
   it('exits 1 naming the accepted forms of a bad --events value', async () => {
     const rules = scratchFile('good_rules.yaml', RULES)
 
-    const result = await peregrine(['rules', 'test', rules, '--events', 'kafka:topic'])
+    const result = await runPeregrine(['rules', 'test', rules, '--events', 'kafka:topic'])
 
     assert.equal(result.code, 1)
     assert.match(result.stderr, /capture:FILE/)

@@ -1,34 +1,13 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
-
-interface CommandResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
+import { runPeregrine, scratchFile } from '../support/peregrine-command.js'
+import type { CommandResult } from '../support/peregrine-command.js'
 
 /** Runs the peregrine command with the test stack's environment and metrics off. */
 async function peregrine(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'peregrine.js'), ...args], {
-    env: { ...process.env, PEREGRINE_METRICS_PORT: '-1', PEREGRINE_LOG_LEVEL: 'error', ...env },
+  return await runPeregrine(args, {
+    env: { PEREGRINE_METRICS_PORT: '-1', PEREGRINE_LOG_LEVEL: 'error', ...env },
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  return { code, stdout, stderr }
-}
-
-function scratchFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'peregrine-cli-')), name)
-  writeFileSync(path, text)
-  return path
 }
 
 describe('peregrine command on bad input', () => {

@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { PROJECT_ROOT } from '../../schemas/index.js'
+import { runPeregrine } from '../support/peregrine-command.js'
+import type { CommandResult } from '../support/peregrine-command.js'
 
 const NOBODY = 65534
 const isRoot = process.getuid?.() === 0
 
-interface CommandResult {
-  code: number | null
-  stderr: string
-}
-
 /** Runs the peregrine command as the unprivileged user nobody, with metrics off. */
 async function peregrineAsNobody(args: string[]): Promise<CommandResult> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'peregrine.js'), ...args], {
-    env: { ...process.env, PEREGRINE_METRICS_PORT: '-1', PEREGRINE_LOG_LEVEL: 'error' },
+  return await runPeregrine(args, {
+    env: { PEREGRINE_METRICS_PORT: '-1', PEREGRINE_LOG_LEVEL: 'error' },
     uid: NOBODY,
     gid: NOBODY,
   })
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
-  return { code, stderr }
 }
 
 describe('peregrine probe --source ebpf', () => {
@@ -40,19 +30,15 @@ describe('peregrine probe --source ebpf', () => {
   )
 
   it('rejects --rules with a file source', async () => {
-    const child = spawn(process.execPath, [
-      join(PROJECT_ROOT, 'bin', 'peregrine.js'),
+    const result = await runPeregrine([
       'probe',
       '--source',
       'generator:10',
       '--rules',
       'rules.yaml',
     ])
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
 
-    assert.equal(code, 1)
-    assert.match(stderr, /--rules applies only to --source ebpf/)
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /--rules applies only to --source ebpf/)
   })
 })
