@@ -25,10 +25,10 @@ const TEST_STACK = {
   PEREGRINE_STACK_DATA_DIR: join(PROJECT_ROOT, '.peregrine', 'test-stack'),
 }
 
-/** Longest a top-level suite may run; the slowest, the pipeline suite, takes under a minute. */
+/** Maximum run time of one top-level suite. The slowest, the pipeline suite, takes under 1 min. */
 const SUITE_TIMEOUT_MS = 5 * 60_000
 
-/** Longest the whole run may take, so a hang fails CI well inside its 30-minute budget. */
+/** Maximum run time of all tests, so a hang fails CI well inside its 30-minute budget. */
 const RUN_TIMEOUT_MS = 20 * 60_000
 
 /** Compiled test folders, unit tests first. */
