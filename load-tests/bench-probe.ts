@@ -138,7 +138,7 @@ function benchSyscalls(): { list: string[]; description: string } {
   const list = selectSyscalls(['openat', 'close']).syscalls
   return {
     list,
-    description: `openat, close and ${STATE_SYSCALLS.join(', ')} (upstream rules not found)`,
+    description: `openat and ${STATE_SYSCALLS.join(', ')} (upstream rules not found)`,
   }
 }
 

@@ -7,7 +7,16 @@ describe('selectSyscalls', () => {
   it('adds the state syscalls to the rule types', () => {
     const selection = selectSyscalls(['execve', 'openat'])
 
-    assert.deepEqual(selection.syscalls, ['chdir', 'close', 'execve', 'fchdir', 'openat'])
+    assert.deepEqual(selection.syscalls, [
+      'accept',
+      'accept4',
+      'chdir',
+      'close',
+      'connect',
+      'execve',
+      'fchdir',
+      'openat',
+    ])
     assert.deepEqual(selection.untraceable, [])
   })
 

@@ -1,12 +1,20 @@
 import { SYSCALLS } from './syscall-table.js'
 
 /**
- * Syscalls the live source traces whatever the rules read: close keeps the descriptor table from
- * naming a reused descriptor after the file it held before, and chdir and fchdir keep the working
- * folder that relative paths are resolved against. Forks, execs and exits come from scheduler
- * tracepoints, which are always attached.
+ * Syscalls the live source traces whatever the rules read. close keeps the descriptor table from
+ * naming a reused descriptor after the file it held before. chdir and fchdir keep the working
+ * folder that relative paths are resolved against. connect, accept and accept4 give a socket its
+ * addresses, which /proc cannot supply for a descriptor the probe did not see connected. Forks,
+ * execs and exits come from scheduler tracepoints, which are always attached.
  */
-export const STATE_SYSCALLS: readonly string[] = ['chdir', 'close', 'fchdir']
+export const STATE_SYSCALLS: readonly string[] = [
+  'accept',
+  'accept4',
+  'chdir',
+  'close',
+  'connect',
+  'fchdir',
+]
 
 export interface SyscallSelection {
   /** Event types to trace, sorted. */
