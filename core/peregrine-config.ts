@@ -207,6 +207,13 @@ export const SETTINGS = {
       min: 1,
       default: 50_000,
     }),
+    fairShareEventsPerSecond: integerSetting({
+      env: 'PEREGRINE_PRODUCER_FAIR_SHARE_EVENTS_PER_SECOND',
+      description:
+        'live events per process per second still published when the buffer is full, from a reserve of a tenth of it; 0 turns it off',
+      min: 0,
+      default: 200,
+    }),
     // The drop alert defaults are Falco's syscall_event_drops defaults: threshold .1, rate
     // .03333 (one alert per 30 s) and max_burst 1.
     dropAlertThreshold: numberSetting({

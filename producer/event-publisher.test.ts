@@ -59,6 +59,7 @@ class ScriptedSource implements EventSource {
     readonly isLive: boolean,
     private readonly count: number,
     private readonly pauseAfter = Number.POSITIVE_INFINITY,
+    private readonly pidOf: (num: number) => number = () => 4242,
   ) {
     this.paused = new Promise((resolve) => (this.reachPause = resolve))
     this.gate = new Promise((resolve) => (this.resumeGate = resolve))
@@ -76,7 +77,7 @@ class ScriptedSource implements EventSource {
         await this.gate
       }
       this.yielded++
-      yield sampleEvent({ num })
+      yield sampleEvent({ num, proc: { pid: this.pidOf(num) } })
     }
   }
 
@@ -95,13 +96,18 @@ const SETTINGS: PublisherSettings = {
   maxBatchBytes: 1_000_000,
   flushIntervalMs: 60_000,
   maxBufferedEvents: 12,
+  fairShareEventsPerSecond: 0,
 }
 
 const codec = {
   encode: (event: SyscallEvent) => Buffer.from(String(event.num)),
 } as unknown as AvroCodec<SyscallEvent>
 
-function createPublisher(producer: SlowProducer, settings: Partial<PublisherSettings> = {}) {
+function createPublisher(
+  producer: SlowProducer,
+  settings: Partial<PublisherSettings> = {},
+  nowMs?: () => number,
+) {
   const registry = createMetricsRegistry()
   const metrics = createProducerMetrics(registry)
   const publisher = new EventPublisher(
@@ -110,6 +116,7 @@ function createPublisher(producer: SlowProducer, settings: Partial<PublisherSett
     { ...SETTINGS, ...settings },
     metrics,
     silentLogger(),
+    nowMs,
   )
   return { publisher, metrics }
 }
@@ -144,6 +151,44 @@ describe('EventPublisher back-pressure', () => {
     assert.deepEqual(summary.eventsDropped, { buffer_full: 18 })
     assert.equal(producer.acknowledged, 17)
     assert.equal((await metrics.bufferedEvents.get()).values[0]?.value, 0)
+  })
+
+  it('keeps a fair share past the limit', async () => {
+    // Given a buffer of 40 events, its reserve of 4 and a share of 2 events per process a second
+    const producer = new SlowProducer()
+    const { publisher } = createPublisher(
+      producer,
+      { maxBufferedEvents: 40, fairShareEventsPerSecond: 2 },
+      () => 0,
+    )
+    const published: number[] = []
+    const sendBatch = producer.sendBatch.bind(producer)
+    producer.sendBatch = (batch: ProducerBatch) => {
+      for (const entry of batch.topicMessages ?? []) {
+        for (const message of entry.messages) published.push(Number(message.value))
+      }
+      return sendBatch(batch)
+    }
+    // When process 100 floods, and processes 301 to 303 make one event each, while Kafka is silent
+    const quiet = new Map([
+      [45, 301],
+      [46, 302],
+      [50, 303],
+    ])
+    const source = new ScriptedSource(true, 61, 60, (num) => quiet.get(num) ?? 100)
+    const publishing = publisher.publish(source, new AbortController().signal)
+    await source.paused
+    producer.acknowledgeAll()
+    await settle()
+    source.resume()
+    const summary = await publishing
+
+    // Then the flood fills the buffer and takes its share of the reserve (41, 42), the first two
+    // quiet processes take the rest (45, 46), and the third finds the reserve full
+    const inOrder = published.sort((x, y) => x - y)
+    const first40 = Array.from({ length: 40 }, (_, i) => i + 1)
+    assert.deepEqual(inOrder, [...first40, 41, 42, 45, 46, 61])
+    assert.equal(summary.eventsDropped.buffer_full, 16)
   })
 
   it('makes a file source wait instead of dropping', async () => {

@@ -7,6 +7,7 @@ import { toJsonText } from '../core/json.js'
 import type { Logger } from '../core/logger.js'
 import type { SyscallEvent } from '../schemas/types.js'
 import type { EventSource } from './event-source.js'
+import { FairShare } from './fair-share.js'
 import type { ProducerMetrics } from './metrics.js'
 
 const { CompressionTypes } = kafkajs
@@ -25,6 +26,11 @@ export interface PublisherSettings {
   flushIntervalMs: number
   /** Maximum events read but not yet acknowledged by Kafka. Past it, live events are dropped. */
   maxBufferedEvents: number
+  /**
+   * Events per process per second of a live source still published past maxBufferedEvents, from
+   * a reserve of a tenth of it (see FairShare); 0 drops every event past the limit.
+   */
+  fairShareEventsPerSecond: number
 }
 
 /** Reason under which events shed because the buffer was full are counted. */
@@ -42,6 +48,8 @@ interface PendingBatch {
   messages: Message[]
   bytes: number
   deadLetters: Message[]
+  /** Events in the batch kept past the buffer limit by the fair share. */
+  reserved: number
 }
 
 /** Shortest time between two warnings about shed events, so a long outage logs a count. */
@@ -56,7 +64,8 @@ const SHED_WARNING_INTERVAL_MS = 10_000
  * Back-pressure: at most maxBufferedEvents events are held between the source and Kafka's
  * acknowledgement. A file source then waits for room. A live source (`isLive`) cannot wait
  * without losing events in the kernel and the state built from them, so the publisher keeps
- * reading it and drops the events that do not fit, counting them under `buffer_full`.
+ * reading it and drops the events that do not fit, counting them under `buffer_full`, except for
+ * a fair share per process held in a reserve above the limit.
  */
 export class EventPublisher {
   private readonly producer: Producer
@@ -76,7 +85,11 @@ export class EventPublisher {
   /** Sends not settled yet, oldest first, which is the order they settle in. */
   private readonly pendingSends: Array<Promise<void>> = []
   private shedSinceWarning = 0
+  private keptSinceWarning = 0
   private lastShedWarningMs = Number.NEGATIVE_INFINITY
+  private readonly fairShare: FairShare
+  private readonly maxWithReserve: number
+  private readonly nowMs: () => number
 
   constructor(
     producer: Producer,
@@ -84,7 +97,11 @@ export class EventPublisher {
     settings: PublisherSettings,
     metrics: ProducerMetrics,
     logger: Logger,
+    nowMs: () => number = Date.now,
   ) {
+    this.fairShare = new FairShare(settings.fairShareEventsPerSecond)
+    this.maxWithReserve = settings.maxBufferedEvents + Math.ceil(settings.maxBufferedEvents / 10)
+    this.nowMs = nowMs
     this.producer = producer
     this.codec = codec
     this.settings = settings
@@ -138,14 +155,20 @@ export class EventPublisher {
         }
         if (result.done === true || failure !== undefined) break
         if (this.bufferedEvents >= this.settings.maxBufferedEvents) {
-          // The partial batch goes out now, because only an acknowledgement makes room.
-          send()
-          if (isLive) {
-            this.shed()
-            continue
+          if (isLive && this.keepsPastLimit(result.value)) {
+            // Kept in the reserve; its batch goes out on the flush timer or when full.
+            batch.reserved++
+          } else {
+            // The partial batch goes out now, because only an acknowledgement makes room. A batch
+            // that contains reserve events waits for its timer, so a reserve is not sent event by event.
+            if (batch.reserved === 0) send()
+            if (isLive) {
+              this.shed()
+              continue
+            }
+            await this.waitForRoom()
+            if (failure !== undefined) break
           }
-          await this.waitForRoom()
-          if (failure !== undefined) break
         }
         if (flushTimer === undefined) flushTimer = setTimeout(send, this.settings.flushIntervalMs)
         this.addEvent(batch, result.value)
@@ -209,6 +232,14 @@ export class EventPublisher {
     }
   }
 
+  /** Reserves a place for a live event past the buffer limit, or returns false. */
+  private keepsPastLimit(event: SyscallEvent): boolean {
+    if (this.bufferedEvents >= this.maxWithReserve) return false
+    if (!this.fairShare.tryTake(Number(event.proc?.pid ?? -1), this.nowMs())) return false
+    this.keptSinceWarning++
+    return true
+  }
+
   private shed(): void {
     this.summary.eventsRead++
     this.metrics.eventsRead.inc()
@@ -226,11 +257,13 @@ export class EventPublisher {
       {
         dropped: this.shedSinceWarning,
         droppedTotal: this.summary.eventsDropped[BUFFER_FULL],
+        keptInReserve: this.keptSinceWarning,
         maxBufferedEvents: this.settings.maxBufferedEvents,
       },
       'Kafka is behind the live source; events dropped because the producer buffer is full',
     )
     this.shedSinceWarning = 0
+    this.keptSinceWarning = 0
     this.lastShedWarningMs = nowMs
   }
 
@@ -345,7 +378,7 @@ function cutStrings(value: unknown, maxChars: number): unknown {
 }
 
 function emptyBatch(): PendingBatch {
-  return { messages: [], bytes: 0, deadLetters: [] }
+  return { messages: [], bytes: 0, deadLetters: [], reserved: 0 }
 }
 
 function batchSize(batch: PendingBatch): number {

@@ -69,6 +69,7 @@ export async function runProducer(run: ProducerRun): Promise<PublishSummary> {
         maxBatchBytes: config.producer.maxBatchBytes,
         flushIntervalMs: config.producer.flushIntervalMs,
         maxBufferedEvents: config.producer.maxBufferedEvents,
+        fairShareEventsPerSecond: config.producer.fairShareEventsPerSecond,
       },
       metrics,
       logger,
