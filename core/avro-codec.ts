@@ -15,7 +15,7 @@ type SchemaRegistryClient = InstanceType<typeof SchemaRegistry>
 /** Byte 0 of every Confluent-framed message. */
 const MAGIC_BYTE = 0
 /** Magic byte plus the 4-byte schema id. */
-const HEADER_BYTES = 5
+export const HEADER_BYTES = 5
 /** Attempts of a registration that lost a race with another process. */
 const REGISTER_ATTEMPTS = 3
 /** Time allowed for one schema registry request, in milliseconds. */

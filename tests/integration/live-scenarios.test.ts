@@ -11,8 +11,14 @@ import type { ScenarioOutcome } from '../../producer/scenarios/scenario-runner.j
 import { SCENARIOS } from '../../producer/scenarios/scenarios.js'
 import { ALERT_SCHEMA } from '../../schemas/index.js'
 import type { Alert } from '../../schemas/types.js'
-import { integrationConfig, waitFor } from '../support/harness.js'
-import { collectTopic, liveProbeSkip, startLiveProducer } from '../support/live-pipeline.js'
+import { integrationConfig } from '../support/harness.js'
+import {
+  collectTopic,
+  liveProbeSkip,
+  startLiveProducer,
+  totalDrops,
+  waitUntil,
+} from '../support/live-pipeline.js'
 import type { LiveProducer, TopicCollector } from '../support/live-pipeline.js'
 import { missingUpstream, upstreamPath } from '../support/upstream.js'
 
@@ -20,8 +26,20 @@ const STABLE_RULES = upstreamPath('falco-rules', 'falco_rules.yaml')
 const INCUBATING_RULES = upstreamPath('falco-rules', 'falco-incubating_rules.yaml')
 const skip = liveProbeSkip() || missingUpstream(STABLE_RULES, INCUBATING_RULES) || false
 
-/** Maximum wait for the alerts of every scenario once they all ran. */
-const ALERT_DEADLINE_MS = 60_000
+/**
+ * Maximum wait for the alerts of every scenario once they all ran, before the processor's progress
+ * is checked. On a quiet host the scenarios' events reach the processor well within it.
+ */
+const ALERT_DEADLINE_MS = 30_000
+/**
+ * A busy host makes the probe drop events by design, the scenarios' own among them. Scenarios
+ * whose alert is missing run again, up to this many runs in all, while drops are counted.
+ */
+const MAX_ROUNDS = 4
+/** Maximum wait for the alerts of scenarios that ran again, before the same check. */
+const RETRY_DEADLINE_MS = 15_000
+/** Maximum time for all runs and waits, inside the test command's limit per suite. */
+const SCENARIOS_DEADLINE_MS = 150_000
 /**
  * Event times are the boot clock plus the wall-clock time at boot, estimated when the probe opens,
  * so they may differ from Date.now() by a few milliseconds. Alerts count from this long before
@@ -36,6 +54,8 @@ describe('scenarios through the live pipeline', { skip }, () => {
   let processor: RunningProcessor
   let alerts: TopicCollector<Alert>
   let outcomes: ScenarioOutcome[] = []
+  /** Events the pipeline dropped while the scenarios ran, on a host busier than it can carry. */
+  let droppedEvents = 0
 
   before(async () => {
     // Given the probe tracing what the unmodified upstream rules read, and a processor with them
@@ -53,16 +73,35 @@ describe('scenarios through the live pipeline', { skip }, () => {
     producer = startLiveProducer(config, selectSyscalls(rules.eventTypes()).syscalls)
     await producer.ready
 
-    // When every scenario runs once
+    // When every scenario runs once, and again while its alert is missing and events were dropped
+    let dropsBefore = totalDrops(await producer.drops())
+    const deadline = Date.now() + SCENARIOS_DEADLINE_MS
     outcomes = await runScenarios({ logger })
-    const expected = outcomes.filter((outcome) => outcome.status === 'ran')
-    await waitFor(
-      'an alert for every scenario that ran',
-      () => expected.every((outcome) => findAlert(outcome) !== undefined),
-      ALERT_DEADLINE_MS,
-    ).catch(() => {
-      // Each subtest then names the rule whose alert is missing.
-    })
+    for (let round = 1; ; round++) {
+      const roundWait = round === 1 ? ALERT_DEADLINE_MS : RETRY_DEADLINE_MS
+      await waitUntil(
+        () => missingAlerts().length === 0,
+        Math.min(Date.now() + roundWait, deadline),
+      )
+      // A processor behind a busy producer has not evaluated the scenarios' events yet.
+      const published = producer.published()
+      await waitUntil(
+        () => missingAlerts().length === 0 || processor.stats().eventsCompleted >= published,
+        deadline,
+      )
+      const missing = missingAlerts()
+      const drops = totalDrops(await producer.drops())
+      droppedEvents += drops - dropsBefore
+      if (missing.length === 0 || drops === dropsBefore) break
+      if (round === MAX_ROUNDS || Date.now() >= deadline) break
+      dropsBefore = drops
+      const rerun = new Set(missing.map((outcome) => outcome.rule))
+      const again = await runScenarios({
+        logger,
+        scenarios: SCENARIOS.filter((scenario) => rerun.has(scenario.rule)),
+      })
+      outcomes = outcomes.map((outcome) => again.find((a) => a.rule === outcome.rule) ?? outcome)
+    }
   })
 
   after(async () => {
@@ -70,6 +109,12 @@ describe('scenarios through the live pipeline', { skip }, () => {
     await processor?.close()
     await alerts?.stop()
   })
+
+  function missingAlerts(): ScenarioOutcome[] {
+    return outcomes.filter(
+      (outcome) => outcome.status === 'ran' && findAlert(outcome) === undefined,
+    )
+  }
 
   function findAlert(outcome: ScenarioOutcome): Alert | undefined {
     return alerts.records.find(
@@ -88,7 +133,10 @@ describe('scenarios through the live pipeline', { skip }, () => {
       assert.equal(outcome.status, 'ran', outcome.reason)
 
       const alert = findAlert(outcome)
-      assert.ok(alert, `no alert for "${scenario.rule}" after: ${scenario.action}`)
+      assert.ok(
+        alert,
+        `no alert for "${scenario.rule}" after: ${scenario.action} (${droppedEvents} events dropped)`,
+      )
       assert.equal(alert.hostname, 'live-host')
       assert.equal(alert.source, 'syscall')
       assert.ok(alert.output.length > 0)

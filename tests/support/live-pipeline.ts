@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Schema } from 'avsc'
-import { AvroCodec, createSchemaRegistry } from '../../core/avro-codec.js'
+import {
+  AvroCodec,
+  HEADER_BYTES,
+  createSchemaRegistry,
+  parseSchema,
+  readSchemaId,
+} from '../../core/avro-codec.js'
 import { createKafkaClient, ensureTopics } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
 import { createMetricsRegistry } from '../../core/metrics.js'
@@ -19,6 +26,10 @@ export function liveProbeSkip(): string | false {
 export interface LiveProducer {
   /** Resolves once the probe is attached, which the first published event proves. */
   ready: Promise<void>
+  /** Events lost so far, by cause: a full kernel ring, a full producer buffer, and others. */
+  drops: () => Promise<Record<string, number>>
+  /** Events Kafka acknowledged so far. */
+  published: () => number
   /** Stops the probe and returns what the producer published. */
   stop: () => Promise<PublishSummary>
 }
@@ -28,13 +39,22 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
   const controller = new AbortController()
   const logger = silentLogger()
   const source = createEventSource('ebpf', { hostname: 'live-host', logger, syscalls })
+  const metricsRegistry = createMetricsRegistry()
   const running = runProducer({
     config,
     logger,
-    metricsRegistry: createMetricsRegistry(),
+    metricsRegistry,
     source,
     signal: controller.signal,
   })
+  let publishedCount = 0
+  const publishedPoll = setInterval(() => {
+    counterValues('peregrine_producer_events_published_total').then(
+      (values) => (publishedCount = values.reduce((sum, entry) => sum + entry.value, 0)),
+      () => {},
+    )
+  }, 100)
+  running.finally(() => clearInterval(publishedPoll)).catch(() => {})
   // A failure shows up in stop(); until then the rejection must not count as unhandled.
   running.catch(() => {})
   const ready = (async () => {
@@ -42,8 +62,23 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
       await Promise.race([running, new Promise((resolve) => setTimeout(resolve, 50))])
     }
   })()
+  const counterValues = async (name: string): Promise<Array<{ value: number; labels: object }>> => {
+    return (await metricsRegistry.getSingleMetric(name)?.get())?.values ?? []
+  }
+  const drops = async (): Promise<Record<string, number>> => {
+    const counts = { ...source.stats().dropped }
+    for (const { value, labels } of await counterValues(
+      'peregrine_producer_events_dropped_total',
+    )) {
+      const reason = String((labels as { reason?: string }).reason)
+      counts[reason] = (counts[reason] ?? 0) + value
+    }
+    return counts
+  }
   return {
     ready,
+    drops,
+    published: () => publishedCount,
     stop: async () => {
       controller.abort()
       return await running
@@ -54,7 +89,19 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
 export interface TopicCollector<T> {
   /** Decoded records kept so far, in arrival order. */
   records: T[]
+  /** Records read so far, kept or not. */
+  readonly consumed: number
   stop: () => Promise<void>
+}
+
+/**
+ * A cheap first look at each record: `schema` names a few fields of the topic's schema, which
+ * Avro's schema resolution reads while skipping the rest. Records `keep` refuses are not decoded
+ * whole, so a collector in the same process as a busy producer keeps up with it.
+ */
+export interface Prefilter {
+  schema: Schema
+  keep: (view: unknown) => boolean
 }
 
 /**
@@ -66,6 +113,7 @@ export async function collectTopic<T>(
   topic: string,
   schema: Schema,
   keep: (record: T) => boolean,
+  prefilter?: Prefilter,
 ): Promise<TopicCollector<T>> {
   const client = createKafkaClient(config, 'test-collector', silentLogger())
   await ensureTopics(client, config, [topic])
@@ -75,14 +123,93 @@ export async function collectTopic<T>(
     schema,
   )
   const consumer = client.consumer({ groupId: `test-collector-${randomBytes(4).toString('hex')}` })
-  const records: T[] = []
+  const collector = { records: [] as T[], consumed: 0, stop: () => consumer.disconnect() }
+  const view = prefilter && viewOf(prefilter, schema)
   await consumer.connect()
   await consumer.subscribe({ topic, fromBeginning: true })
   await consumer.run({
     eachMessage: async ({ message }) => {
+      collector.consumed++
+      // Records of the codec's own schema id were written with `schema`, so the view resolves.
+      if (view !== undefined && readSchemaId(message.value) === codec.schemaId) {
+        const body = (message.value as Buffer).subarray(HEADER_BYTES)
+        if (!view.keep(view.type.fromBuffer(body, view.resolver))) return
+      }
       const record = await codec.decode(message.value)
-      if (keep(record)) records.push(record)
+      if (keep(record)) collector.records.push(record)
     },
   })
-  return { records, stop: () => consumer.disconnect() }
+  return collector
+}
+
+function viewOf(prefilter: Prefilter, schema: Schema) {
+  const type = parseSchema(prefilter.schema)
+  return { type, resolver: type.createResolver(parseSchema(schema)), keep: prefilter.keep }
+}
+
+export interface RepeatOptions {
+  /** Minimum wait for the records of one attempt (default 10 s). */
+  attemptMs?: number
+  /** Maximum wait for all attempts together (default 75 s). */
+  deadlineMs?: number
+}
+
+/** Sum of drop counts. */
+export function totalDrops(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((sum, count) => sum + count, 0)
+}
+
+/**
+ * Acts and waits for a record the action makes, repeating the action while the pipeline reports
+ * drops. On a host making syscalls faster than the pipeline carries them, the probe drops events
+ * by design (a full kernel ring, a full producer buffer), and the action's own events may be among
+ * them. An attempt lasts at least `attemptMs` and until the collector has read what the producer
+ * had published by then, so a collector behind a busy producer is not mistaken for a loss. A
+ * missing record with no drop counted in its attempt is a loss, and fails at once.
+ *
+ * `act` performs the action once and returns the test for the records that prove it.
+ */
+export async function repeatUntilSeen<T>(
+  producer: LiveProducer,
+  collector: TopicCollector<T>,
+  description: string,
+  act: () => Promise<(record: T) => boolean>,
+  options: RepeatOptions = {},
+): Promise<T> {
+  const attemptMs = options.attemptMs ?? 10_000
+  const deadline = Date.now() + (options.deadlineMs ?? 75_000)
+  const firstDrops = await producer.drops()
+  const matches: Array<(record: T) => boolean> = []
+  const find = (): T | undefined => collector.records.find((r) => matches.some((m) => m(r)))
+  for (let attempt = 1; ; attempt++) {
+    const dropsBefore = totalDrops(await producer.drops())
+    matches.push(await act())
+    await waitUntil(() => find() !== undefined, Math.min(Date.now() + attemptMs, deadline))
+    const target = producer.published()
+    await waitUntil(() => find() !== undefined || collector.consumed >= target, deadline)
+    const found = find()
+    if (found !== undefined) return found
+
+    const drops = await producer.drops()
+    if (totalDrops(drops) === dropsBefore) {
+      throw new Error(
+        `no record of ${description} in attempt ${attempt}, though the collector read the ` +
+          `${collector.consumed} records published and the pipeline dropped no event meanwhile`,
+      )
+    }
+    if (Date.now() >= deadline) {
+      const lost = Object.entries(drops)
+        .map(([cause, count]) => `${cause} ${count - (firstDrops[cause] ?? 0)}`)
+        .join(', ')
+      throw new Error(
+        `no record of ${description} after ${attempt} attempts: the host made syscalls faster ` +
+          `than the pipeline carried them, and events were dropped (${lost})`,
+      )
+    }
+  }
+}
+
+/** Polls `isDone` until it holds or the clock passes `deadlineMs`. */
+export async function waitUntil(isDone: () => boolean, deadlineMs: number): Promise<void> {
+  while (!isDone() && Date.now() < deadlineMs) await sleep(50)
 }
