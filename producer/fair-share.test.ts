@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { FairShare } from './fair-share.js'
 
 describe('FairShare', () => {
-  it('gives each process its share per second and refuses the rest', () => {
+  it('limits each process per second', () => {
     const share = new FairShare(3)
     const flood = Array.from({ length: 10 }, () => share.tryTake(100, 5_000))
     assert.deepEqual(flood.filter(Boolean).length, 3)
@@ -12,7 +12,7 @@ describe('FairShare', () => {
     assert.equal(share.tryTake(100, 6_000), true, 'a new second restarts the counts')
   })
 
-  it('refuses new processes past its process limit within one second', () => {
+  it('rejects processes past the table size', () => {
     const share = new FairShare(5, 2)
     assert.equal(share.tryTake(1, 0), true)
     assert.equal(share.tryTake(2, 0), true)

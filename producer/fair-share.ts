@@ -16,7 +16,9 @@ export class FairShare {
     private readonly perProcessPerSecond: number,
     private readonly maxProcesses = 65_536,
   ) {
-    if (!(perProcessPerSecond >= 0)) throw new RangeError('perProcessPerSecond must be 0 or more')
+    if (!(perProcessPerSecond >= 0)) {
+      throw new RangeError(`perProcessPerSecond must be 0 or more, got ${perProcessPerSecond}`)
+    }
   }
 
   /**

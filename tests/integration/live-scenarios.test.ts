@@ -11,13 +11,12 @@ import type { ScenarioOutcome } from '../../producer/scenarios/scenario-runner.j
 import { SCENARIOS } from '../../producer/scenarios/scenarios.js'
 import { ALERT_SCHEMA } from '../../schemas/index.js'
 import type { Alert } from '../../schemas/types.js'
-import { integrationConfig } from '../support/harness.js'
+import { integrationConfig, waitUntil } from '../support/harness.js'
 import {
   collectTopic,
   liveProbeSkip,
   startLiveProducer,
   totalDrops,
-  waitUntil,
 } from '../support/live-pipeline.js'
 import type { LiveProducer, TopicCollector } from '../support/live-pipeline.js'
 import { missingUpstream, upstreamPath } from '../support/upstream.js'
@@ -84,7 +83,7 @@ describe('scenarios through the live pipeline', { skip }, () => {
         Math.min(Date.now() + roundWait, deadline),
       )
       // A processor behind a busy producer has not evaluated the scenarios' events yet.
-      const published = producer.published()
+      const published = await producer.published()
       await waitUntil(
         () => missingAlerts().length === 0 || processor.stats().eventsCompleted >= published,
         deadline,

@@ -39,10 +39,21 @@ export async function waitFor(
   check: () => boolean | Promise<boolean>,
   timeoutMs = 60_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)
+  if (!(await waitUntil(check, Date.now() + timeoutMs)))
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}`)
+}
+
+/**
+ * Polls `check` every 50 ms until it returns true or the clock passes `deadlineMs`. Returns
+ * whether the check passed.
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  deadlineMs: number,
+): Promise<boolean> {
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadlineMs) return false
     await sleep(50)
   }
 }

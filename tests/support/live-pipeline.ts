@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Schema } from 'avsc'
 import {
   AvroCodec,
@@ -16,6 +15,7 @@ import { probeAvailability } from '../../native/src/index.js'
 import type { PublishSummary } from '../../producer/event-publisher.js'
 import { runProducer } from '../../producer/main.js'
 import { createEventSource } from '../../producer/source-factory.js'
+import { waitUntil } from './harness.js'
 
 /** node:test skip value: false where the probe can run, else the reason it cannot. */
 export function liveProbeSkip(): string | false {
@@ -29,7 +29,7 @@ export interface LiveProducer {
   /** Events lost so far, by cause: a full kernel ring, a full producer buffer, and others. */
   drops: () => Promise<Record<string, number>>
   /** Events Kafka acknowledged so far. */
-  published: () => number
+  published: () => Promise<number>
   /** Stops the probe and returns what the producer published. */
   stop: () => Promise<PublishSummary>
 }
@@ -47,14 +47,6 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
     source,
     signal: controller.signal,
   })
-  let publishedCount = 0
-  const publishedPoll = setInterval(() => {
-    counterValues('peregrine_producer_events_published_total').then(
-      (values) => (publishedCount = values.reduce((sum, entry) => sum + entry.value, 0)),
-      () => {},
-    )
-  }, 100)
-  running.finally(() => clearInterval(publishedPoll)).catch(() => {})
   // A failure shows up in stop(); until then the rejection must not count as unhandled.
   running.catch(() => {})
   const ready = (async () => {
@@ -67,18 +59,21 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
   }
   const drops = async (): Promise<Record<string, number>> => {
     const counts = { ...source.stats().dropped }
-    for (const { value, labels } of await counterValues(
-      'peregrine_producer_events_dropped_total',
-    )) {
+    const shed = await counterValues('peregrine_producer_events_dropped_total')
+    for (const { value, labels } of shed) {
       const reason = String((labels as { reason?: string }).reason)
       counts[reason] = (counts[reason] ?? 0) + value
     }
     return counts
   }
+  const published = async (): Promise<number> => {
+    const values = await counterValues('peregrine_producer_events_published_total')
+    return values.reduce((sum, entry) => sum + entry.value, 0)
+  }
   return {
     ready,
     drops,
-    published: () => publishedCount,
+    published,
     stop: async () => {
       controller.abort()
       return await running
@@ -96,7 +91,7 @@ export interface TopicCollector<T> {
 
 /**
  * A cheap first look at each record: `schema` names a few fields of the topic's schema, which
- * Avro's schema resolution reads while skipping the rest. Records `keep` refuses are not decoded
+ * Avro's schema resolution reads while skipping the rest. Records that `keep` rejects are not decoded
  * whole, so a collector in the same process as a busy producer keeps up with it.
  */
 export interface Prefilter {
@@ -154,7 +149,7 @@ export interface RepeatOptions {
   deadlineMs?: number
 }
 
-/** Sum of drop counts. */
+/** Adds up drop counts over their causes. */
 export function totalDrops(counts: Record<string, number>): number {
   return Object.values(counts).reduce((sum, count) => sum + count, 0)
 }
@@ -185,7 +180,7 @@ export async function repeatUntilSeen<T>(
     const dropsBefore = totalDrops(await producer.drops())
     matches.push(await act())
     await waitUntil(() => find() !== undefined, Math.min(Date.now() + attemptMs, deadline))
-    const target = producer.published()
+    const target = await producer.published()
     await waitUntil(() => find() !== undefined || collector.consumed >= target, deadline)
     const found = find()
     if (found !== undefined) return found
@@ -207,9 +202,4 @@ export async function repeatUntilSeen<T>(
       )
     }
   }
-}
-
-/** Polls `isDone` until it holds or the clock passes `deadlineMs`. */
-export async function waitUntil(isDone: () => boolean, deadlineMs: number): Promise<void> {
-  while (!isDone() && Date.now() < deadlineMs) await sleep(50)
 }
