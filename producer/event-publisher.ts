@@ -28,7 +28,7 @@ export interface PublisherSettings {
   maxBufferedEvents: number
   /**
    * Events per process per second of a live source still published past maxBufferedEvents, from
-   * a reserve of a tenth of it (see FairShare); 0 drops every event past the limit.
+   * a reserve of a tenth of it (see FairShare). The value 0 drops every event past the limit.
    */
   fairShareEventsPerSecond: number
 }
@@ -155,19 +155,17 @@ export class EventPublisher {
         }
         if (result.done === true || failure !== undefined) break
         if (this.bufferedEvents >= this.settings.maxBufferedEvents) {
-          if (isLive && this.keepsPastLimit(result.value)) {
-            // Kept in the reserve; its batch goes out on the flush timer or when full.
-            batch.reserved++
-          } else {
-            // The partial batch goes out now, because only an acknowledgement makes room. A batch
-            // that contains reserve events waits for its timer, so a reserve is not sent event by event.
-            if (batch.reserved === 0) send()
-            if (isLive) {
-              this.shed()
-              continue
-            }
+          // The partial batch goes out now, because only an acknowledgement makes room. A batch
+          // of reserve events waits for its timer, so the reserve is not sent event by event.
+          if (batch.reserved === 0) send()
+          if (!isLive) {
             await this.waitForRoom()
             if (failure !== undefined) break
+          } else if (this.keepsPastLimit(result.value)) {
+            batch.reserved++
+          } else {
+            this.shed()
+            continue
           }
         }
         if (flushTimer === undefined) flushTimer = setTimeout(send, this.settings.flushIntervalMs)
