@@ -26,7 +26,7 @@ import { loadProcessorRules } from '../processors/rules-loader.js'
 import { GeneratorSource } from '../producer/generator-source.js'
 import { runProducer } from '../producer/main.js'
 import { SYSCALL_EVENT_SCHEMA } from '../schemas/index.js'
-import { startLocalStack, stopLocalStack } from '../stack/local-stack.js'
+import { withBenchStack } from './bench-stack.js'
 
 const DEFAULT_EVENTS = 200_000
 const ENCODE_SAMPLE_EVENTS = 100_000
@@ -41,26 +41,15 @@ interface Measurement {
 async function main(): Promise<void> {
   const events = readNumberArgument('--events', DEFAULT_EVENTS)
   const rulesFiles = readListArgument('--rules')
-  const logger = createLogger({
-    service: 'bench',
-    version: 'bench',
-    level: 'warn',
-    destination: process.stderr as never,
-  })
-  const baseConfig = loadPeregrineConfig({ env: process.env })
-  const stack = await startLocalStack(baseConfig, logger)
-  const config = benchConfig(stack.brokers, stack.registryUrl)
-
-  try {
+  await withBenchStack(async (stack) => {
+    const config = benchConfig(stack.brokers, stack.registryUrl)
     const results = [
       ...measureEncoding(),
       await measureProducer(config, events),
       await measureProcessor(config, events, rulesFiles),
     ]
     printReport(results, events)
-  } finally {
-    if (stack.alreadyRunning.length === 0) await stopLocalStack(baseConfig, logger)
-  }
+  })
 }
 
 /**

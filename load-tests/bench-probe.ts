@@ -16,7 +16,7 @@
  *   node dist/load-tests/bench-probe.js [--seconds 5] [--rounds 3] [--builds 3]
  *     [--rate 200000] [--ring-mib 32] [--json]
  */
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { cpus, tmpdir } from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -27,21 +27,16 @@ import { STATE_SYSCALLS, selectSyscalls } from '../producer/ebpf/syscall-selecti
 import { PROJECT_ROOT } from '../schemas/index.js'
 import { missingUpstream, upstreamPath } from '../tests/support/upstream.js'
 import type { SourceStats } from '../producer/event-source.js'
+import { buildLoop, startLoop } from './bench-probe/syscall-loop.js'
+import type { LoopResult } from './bench-probe/syscall-loop.js'
 
 const run = promisify(execFile)
 /** Kernel ring buffer size of every probe the benchmark opens (--ring-mib). */
 let ringBytes = 32 * 1024 * 1024
-const LOOP_SOURCE = join(PROJECT_ROOT, 'load-tests', 'bench-probe', 'syscall-loop.c')
-const OPENED_FILE = '/etc/hostname'
 const RULES_FILES = [
   upstreamPath('falco-rules', 'falco_rules.yaml'),
   upstreamPath('falco-rules', 'falco-incubating_rules.yaml'),
 ]
-
-interface LoopResult {
-  operations: number
-  seconds: number
-}
 
 interface BaseRound {
   openClose: LoopResult
@@ -91,8 +86,7 @@ async function main(): Promise<void> {
 
   const workDir = mkdtempSync(join(tmpdir(), 'peregrine-bench-probe-'))
   try {
-    const loop = join(workDir, 'syscall-loop')
-    await run('cc', ['-O2', '-o', loop, LOOP_SOURCE])
+    const loop = await buildLoop(workDir)
     const syscalls = benchSyscalls()
     ringBytes = Number(values['ring-mib']) * 1024 * 1024
 
@@ -240,23 +234,6 @@ async function runLoop(
     return { operations: 0, seconds: 0 }
   }
   return await startLoop(program, mode, seconds, rate).done
-}
-
-function startLoop(program: string, mode: string, seconds: number, rate: number) {
-  const args = [mode, String(seconds), String(rate)]
-  if (mode === 'open-close') args.push(OPENED_FILE)
-  const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const done = new Promise<LoopResult>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => {
-      if (code !== 0) return reject(new Error(`${program} ${args.join(' ')} exited with ${code}`))
-      const [operations, elapsed] = output.trim().split(' ').map(Number)
-      resolve({ operations, seconds: elapsed })
-    })
-  })
-  return { pid: child.pid as number, done }
 }
 
 interface BuildTimes {
