@@ -13,6 +13,7 @@ import { ALERT_SCHEMA } from '../../schemas/index.js'
 import type { Alert } from '../../schemas/types.js'
 import { integrationConfig, waitUntil } from '../support/harness.js'
 import {
+  catchUp,
   collectTopic,
   liveProbeSkip,
   startLiveProducer,
@@ -55,6 +56,8 @@ describe('scenarios through the live pipeline', { skip }, () => {
   let outcomes: ScenarioOutcome[] = []
   /** Events the pipeline dropped while the scenarios ran, on a host busier than it can carry. */
   let droppedEvents = 0
+  /** The alerts collector's description when an alert was last found missing. */
+  let alertsState = ''
 
   before(async () => {
     // Given the probe tracing what the unmodified upstream rules read, and a processor with them
@@ -88,9 +91,11 @@ describe('scenarios through the live pipeline', { skip }, () => {
         () => missingAlerts().length === 0 || processor.stats().eventsCompleted >= published,
         deadline,
       )
+      await catchUp(alerts, () => missingAlerts().length === 0, deadline)
       const missing = missingAlerts()
       const drops = totalDrops(await producer.drops())
       droppedEvents += drops - dropsBefore
+      if (missing.length > 0) alertsState = await alerts.describe()
       if (missing.length === 0 || drops === dropsBefore) break
       if (round === MAX_ROUNDS || Date.now() >= deadline) break
       dropsBefore = drops
@@ -134,7 +139,8 @@ describe('scenarios through the live pipeline', { skip }, () => {
       const alert = findAlert(outcome)
       assert.ok(
         alert,
-        `no alert for "${scenario.rule}" after: ${scenario.action} (${droppedEvents} events dropped)`,
+        `no alert for "${scenario.rule}" after: ${scenario.action} (${droppedEvents} events ` +
+          `dropped; alerts topic: ${alertsState})`,
       )
       assert.equal(alert.hostname, 'live-host')
       assert.equal(alert.source, 'syscall')

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Schema } from 'avsc'
+import { pino } from 'pino'
 import {
   AvroCodec,
   HEADER_BYTES,
@@ -8,6 +10,7 @@ import {
   readSchemaId,
 } from '../../core/avro-codec.js'
 import { createKafkaClient, ensureTopics } from '../../core/kafka.js'
+import type { Consumer } from '../../core/kafka.js'
 import { silentLogger } from '../../core/logger.js'
 import { createMetricsRegistry } from '../../core/metrics.js'
 import type { PeregrineConfig } from '../../core/peregrine-config.js'
@@ -85,9 +88,23 @@ export interface TopicCollector<T> {
   /** Decoded records kept so far, in arrival order. */
   records: T[]
   /** Records read so far, kept or not. */
-  readonly consumed: number
+  consumed: number
+  /** Describes each partition (records read against its end offset) and the consumer's recent events. */
+  describe: () => Promise<string>
+  /** The offset after the last record of each partition, read from the broker. */
+  endOffsets: () => Promise<Map<number, number>>
+  /** Whether every partition has been read up to `ends`. */
+  hasRead: (ends: Map<number, number>) => boolean
+  /** Reads the topic again from the beginning with a new consumer group. */
+  restart: () => Promise<void>
   stop: () => Promise<void>
 }
+
+/** How long stopping a collector waits for the consumers its restarts retired. */
+const RETIRED_WAIT_MS = 10_000
+
+/** Consumer events and KafkaJS warnings a collector keeps, newest last. */
+const HISTORY_LINES = 12
 
 /**
  * A cheap first look at each record: `schema` names a few fields of the topic's schema, which
@@ -110,36 +127,141 @@ export async function collectTopic<T>(
   keep: (record: T) => boolean,
   prefilter?: Prefilter,
 ): Promise<TopicCollector<T>> {
-  const client = createKafkaClient(config, 'test-collector', silentLogger())
+  // The consumer's recent events, kept to describe a collector that falls behind.
+  const startedAt = Date.now()
+  const history: string[] = []
+  const note = (line: string): void => {
+    history.push(`${((Date.now() - startedAt) / 1000).toFixed(1)} s ${line.slice(0, 300)}`)
+    if (history.length > HISTORY_LINES) history.shift()
+  }
+  const warnings = pino({ level: 'warn' }, { write: (line: string) => note(line.trim()) })
+  const client = createKafkaClient(config, 'test-collector', warnings)
   await ensureTopics(client, config, [topic])
   const codec = await AvroCodec.register<T>(
     createSchemaRegistry(config.registry),
     `${topic}-value`,
     schema,
   )
-  const consumer = client.consumer({ groupId: `test-collector-${randomBytes(4).toString('hex')}` })
-  const collector = { records: [] as T[], consumed: 0, stop: () => consumer.disconnect() }
+  const readByPartition = new Map<number, number>()
   const view = prefilter && viewOf(prefilter, schema)
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      collector.consumed++
-      // Records of the codec's own schema id were written with `schema`, so the view resolves.
-      if (view !== undefined && readSchemaId(message.value) === codec.schemaId) {
-        const body = (message.value as Buffer).subarray(HEADER_BYTES)
-        if (!view.keep(view.type.fromBuffer(body, view.resolver))) return
-      }
-      const record = await codec.decode(message.value)
-      if (keep(record)) collector.records.push(record)
+  // A restart retires the consumer without waiting for it, because a stuck consumer may never
+  // disconnect. Records that a retired consumer still reads are ignored.
+  let generation = 0
+  const retiring: Array<Promise<void>> = []
+  const startConsumer = async (own: number): Promise<Consumer> => {
+    const consumer = client.consumer({
+      groupId: `test-collector-${randomBytes(4).toString('hex')}`,
+    })
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      note(`joined, assigned partitions ${(payload.memberAssignment[topic] ?? []).join(' ')}`)
+    })
+    consumer.on(consumer.events.REBALANCING, () => note('rebalancing'))
+    consumer.on(consumer.events.CRASH, ({ payload }) => note(`crashed: ${payload.error.message}`))
+    consumer.on(consumer.events.REQUEST_TIMEOUT, ({ payload }) => {
+      note(`request ${payload.apiName} timed out`)
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        if (own !== generation) return
+        collector.consumed++
+        readByPartition.set(partition, Number(message.offset) + 1)
+        // Records of the codec's own schema id were written with `schema`, so the view resolves.
+        if (view !== undefined && readSchemaId(message.value) === codec.schemaId) {
+          const body = (message.value as Buffer).subarray(HEADER_BYTES)
+          if (!view.keep(view.type.fromBuffer(body, view.resolver))) return
+        }
+        const record = await codec.decode(message.value)
+        if (keep(record)) collector.records.push(record)
+      },
+    })
+    return consumer
+  }
+  const admin = client.admin()
+  await admin.connect()
+  const endOffsets = async (): Promise<Map<number, number>> => {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return new Map(offsets.map(({ partition, high }) => [partition, Number(high)]))
+  }
+  const describe = async (): Promise<string> => {
+    const ends = [...(await endOffsets())].sort(([a], [b]) => a - b)
+    const partitions = ends.map(([partition, end]) => {
+      return `partition ${partition} read ${readByPartition.get(partition) ?? 0} of ${end}`
+    })
+    return `${partitions.join(', ')}; consumer: ${history.join('; ')}`
+  }
+  let consumer: Consumer | undefined
+  const collector: TopicCollector<T> = {
+    records: [],
+    consumed: 0,
+    endOffsets,
+    hasRead: (ends) => {
+      return [...ends].every(([partition, end]) => (readByPartition.get(partition) ?? 0) >= end)
     },
-  })
+    describe,
+    restart: async () => {
+      generation++
+      if (consumer !== undefined) retiring.push(consumer.disconnect().catch(() => {}))
+      note('restarted with a new group')
+      collector.records.length = 0
+      collector.consumed = 0
+      readByPartition.clear()
+      consumer = await startConsumer(generation)
+    },
+    stop: async () => {
+      await consumer?.disconnect()
+      if (retiring.length > 0) {
+        await Promise.race([
+          Promise.all(retiring),
+          sleep(RETIRED_WAIT_MS, undefined, { ref: false }),
+        ])
+      }
+      await admin.disconnect()
+    },
+  }
+  consumer = await startConsumer(generation)
   return collector
 }
 
 function viewOf(prefilter: Prefilter, schema: Schema) {
   const type = parseSchema(prefilter.schema)
   return { type, resolver: type.createResolver(parseSchema(schema)), keep: prefilter.keep }
+}
+
+/** A collector behind the topic's end that reads nothing for this long is taken as stuck. */
+const STUCK_COLLECTOR_MS = 15_000
+
+/**
+ * Waits until `found` passes or the collector has read each partition up to the end it had when
+ * called. A collector stuck behind that end is restarted once, with its state written to stderr:
+ * the test's reader failed then, not the pipeline, and the records are still in the topic.
+ */
+export async function catchUp<T>(
+  collector: TopicCollector<T>,
+  found: () => boolean,
+  deadline: number,
+): Promise<void> {
+  const ends = await collector.endOffsets()
+  let lastConsumed = collector.consumed
+  let movedAt = Date.now()
+  let isRestarted = false
+  await waitUntil(async () => {
+    if (found() || collector.hasRead(ends)) return true
+    if (collector.consumed !== lastConsumed) {
+      lastConsumed = collector.consumed
+      movedAt = Date.now()
+    } else if (!isRestarted && Date.now() - movedAt >= STUCK_COLLECTOR_MS) {
+      process.stderr.write(
+        `collector stuck behind the end of the topic; restarting it (${await collector.describe()})\n`,
+      )
+      isRestarted = true
+      await collector.restart()
+      lastConsumed = 0
+      movedAt = Date.now()
+    }
+    return false
+  }, deadline)
 }
 
 export interface RepeatOptions {
@@ -158,8 +280,8 @@ export function totalDrops(counts: Record<string, number>): number {
  * Acts and waits for a record the action makes, repeating the action while the pipeline reports
  * drops. On a host making syscalls faster than the pipeline carries them, the probe drops events
  * by design (a full kernel ring, a full producer buffer), and the action's own events may be among
- * them. An attempt lasts at least `attemptMs` and until the collector has read what the producer
- * had published by then, so a collector behind a busy producer is not mistaken for a loss. A
+ * them. An attempt lasts at least `attemptMs` and until the collector has read every partition to
+ * where it ended then, so a collector behind a busy producer is not mistaken for a loss. A
  * missing record with no drop counted in its attempt is a loss, and fails at once.
  *
  * `act` performs the action once and returns the test for the records that prove it.
@@ -180,16 +302,15 @@ export async function repeatUntilSeen<T>(
     const dropsBefore = totalDrops(await producer.drops())
     matches.push(await act())
     await waitUntil(() => find() !== undefined, Math.min(Date.now() + attemptMs, deadline))
-    const target = await producer.published()
-    await waitUntil(() => find() !== undefined || collector.consumed >= target, deadline)
+    await catchUp(collector, () => find() !== undefined, deadline)
     const found = find()
     if (found !== undefined) return found
 
     const drops = await producer.drops()
     if (totalDrops(drops) === dropsBefore) {
       throw new Error(
-        `no record of ${description} in attempt ${attempt}, though the collector read the ` +
-          `${collector.consumed} records published and the pipeline dropped no event meanwhile`,
+        `no record of ${description} in attempt ${attempt}, though no event was dropped ` +
+          `meanwhile (${await collector.describe()})`,
       )
     }
     if (Date.now() >= deadline) {
