@@ -22,12 +22,12 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import type { Schema } from 'avsc'
 import type { PeregrineConfig } from '../core/peregrine-config.js'
 import { EbpfSource } from '../producer/ebpf-source.js'
 import { SYSCALL_EVENT_SCHEMA } from '../schemas/index.js'
 import { integrationConfig, waitUntil } from '../tests/support/harness.js'
 import { collectTopic, startLiveProducer, totalDrops } from '../tests/support/live-pipeline.js'
+import type { ViewField } from '../tests/support/live-pipeline.js'
 import { OPENED_FILE, buildLoop, startLoop } from './bench-probe/syscall-loop.js'
 import { withBenchStack } from './bench-stack.js'
 
@@ -39,26 +39,21 @@ const DRAIN_MS = 3000
 const READ_BACK_MS = 180_000
 
 /** The fields that tell which process opened which file, read without decoding the rest. */
-const OPEN_VIEW: Schema = {
-  type: 'record',
-  name: 'SyscallEvent',
-  namespace: 'dev.peregrine.v1',
-  fields: [
-    { name: 'type', type: 'string' },
-    {
-      name: 'proc',
-      type: { type: 'record', name: 'Process', fields: [{ name: 'pid', type: 'long' }] },
-    },
-    {
-      name: 'fd',
-      type: [
-        'null',
-        { type: 'record', name: 'FileDescriptor', fields: [{ name: 'name', type: 'string' }] },
-      ],
-      default: null,
-    },
-  ],
-}
+const OPEN_FIELDS: ViewField[] = [
+  { name: 'type', type: 'string' },
+  {
+    name: 'proc',
+    type: { type: 'record', name: 'Process', fields: [{ name: 'pid', type: 'long' }] },
+  },
+  {
+    name: 'fd',
+    type: [
+      'null',
+      { type: 'record', name: 'FileDescriptor', fields: [{ name: 'name', type: 'string' }] },
+    ],
+    default: null,
+  },
+]
 
 interface OpenView {
   type: string
@@ -172,7 +167,7 @@ async function countOpens(
     config.topics.events,
     SYSCALL_EVENT_SCHEMA,
     () => false,
-    { schema: OPEN_VIEW, keep: countOpen },
+    { fields: OPEN_FIELDS, keep: countOpen },
   )
   try {
     const isComplete = await waitUntil(

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { AddressInfo, Server } from 'node:net'
-import type { Schema } from 'avsc'
 import {
   createFakeContainer,
   removeFakeContainer,
@@ -23,33 +22,28 @@ import {
   repeatUntilSeen,
   startLiveProducer,
 } from '../support/live-pipeline.js'
-import type { LiveProducer, TopicCollector } from '../support/live-pipeline.js'
+import type { LiveProducer, TopicCollector, ViewField } from '../support/live-pipeline.js'
 
 const NOBODY = 65534
 
 /** The fields of an event that tell whose it is, read without decoding the rest. */
-const ORIGIN_VIEW: Schema = {
-  type: 'record',
-  name: 'SyscallEvent',
-  namespace: 'dev.peregrine.v1',
-  fields: [
-    {
-      name: 'proc',
-      type: {
-        type: 'record',
-        name: 'Process',
-        fields: [{ name: 'ppid', type: ['null', 'long'], default: null }],
-      },
+const ORIGIN_FIELDS: ViewField[] = [
+  {
+    name: 'proc',
+    type: {
+      type: 'record',
+      name: 'Process',
+      fields: [{ name: 'ppid', type: ['null', 'long'], default: null }],
     },
-    {
-      name: 'ancestors',
-      type: {
-        type: 'array',
-        items: { type: 'record', name: 'Ancestor', fields: [{ name: 'pid', type: 'long' }] },
-      },
+  },
+  {
+    name: 'ancestors',
+    type: {
+      type: 'array',
+      items: { type: 'record', name: 'Ancestor', fields: [{ name: 'pid', type: 'long' }] },
     },
-  ],
-}
+  },
+]
 
 type Origin = Pick<SyscallEvent, 'ancestors'> & { proc: Pick<SyscallEvent['proc'], 'ppid'> }
 
@@ -92,7 +86,7 @@ describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
       config.topics.events,
       SYSCALL_EVENT_SCHEMA,
       (event) => isOwnDescendant(event as SyscallEvent),
-      { schema: ORIGIN_VIEW, keep: (view) => isOwnDescendant(view as Origin) },
+      { fields: ORIGIN_FIELDS, keep: (view) => isOwnDescendant(view as Origin) },
     )
     producer = startLiveProducer(config, ['execve', 'openat', 'socket', 'connect'])
     await producer.ready

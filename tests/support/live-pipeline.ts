@@ -103,16 +103,23 @@ export interface TopicCollector<T> {
 /** How long stopping a collector waits for the consumers its restarts retired. */
 const RETIRED_WAIT_MS = 10_000
 
-/** Consumer events and KafkaJS warnings a collector keeps, newest last. */
+/** Number of recent consumer events and KafkaJS warnings a collector keeps. */
 const HISTORY_LINES = 12
 
+/** A field of a record schema, as a prefilter names it. */
+export interface ViewField {
+  name: string
+  type: Schema
+  default?: unknown
+}
+
 /**
- * A cheap first look at each record: `schema` names a few fields of the topic's schema, which
- * Avro's schema resolution reads while skipping the rest. Records that `keep` rejects are not decoded
- * whole, so a collector in the same process as a busy producer keeps up with it.
+ * A cheap first look at each record: `fields` names a few fields of the topic's record schema,
+ * which Avro's schema resolution reads while skipping the rest. Records that `keep` rejects are
+ * not decoded whole, so a collector in the same process as a busy producer keeps up with it.
  */
 export interface Prefilter {
-  schema: Schema
+  fields: ViewField[]
   keep: (view: unknown) => boolean
 }
 
@@ -130,12 +137,15 @@ export async function collectTopic<T>(
   // The consumer's recent events, kept to describe a collector that falls behind.
   const startedAt = Date.now()
   const history: string[] = []
-  const note = (line: string): void => {
+  const addHistory = (line: string): void => {
     history.push(`${((Date.now() - startedAt) / 1000).toFixed(1)} s ${line.slice(0, 300)}`)
     if (history.length > HISTORY_LINES) history.shift()
   }
-  const warnings = pino({ level: 'warn' }, { write: (line: string) => note(line.trim()) })
-  const client = createKafkaClient(config, 'test-collector', warnings)
+  const warningLogger = pino(
+    { level: 'warn' },
+    { write: (line: string) => addHistory(line.trim()) },
+  )
+  const client = createKafkaClient(config, 'test-collector', warningLogger)
   await ensureTopics(client, config, [topic])
   const codec = await AvroCodec.register<T>(
     createSchemaRegistry(config.registry),
@@ -148,23 +158,25 @@ export async function collectTopic<T>(
   // disconnect. Records that a retired consumer still reads are ignored.
   let generation = 0
   const retiring: Array<Promise<void>> = []
-  const startConsumer = async (own: number): Promise<Consumer> => {
+  const startConsumer = async (ownGeneration: number): Promise<Consumer> => {
     const consumer = client.consumer({
       groupId: `test-collector-${randomBytes(4).toString('hex')}`,
     })
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      note(`joined, assigned partitions ${(payload.memberAssignment[topic] ?? []).join(' ')}`)
+      addHistory(`joined, assigned partitions ${(payload.memberAssignment[topic] ?? []).join(' ')}`)
     })
-    consumer.on(consumer.events.REBALANCING, () => note('rebalancing'))
-    consumer.on(consumer.events.CRASH, ({ payload }) => note(`crashed: ${payload.error.message}`))
+    consumer.on(consumer.events.REBALANCING, () => addHistory('rebalancing'))
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      addHistory(`crashed: ${payload.error.message}`),
+    )
     consumer.on(consumer.events.REQUEST_TIMEOUT, ({ payload }) => {
-      note(`request ${payload.apiName} timed out`)
+      addHistory(`request ${payload.apiName} timed out`)
     })
     await consumer.connect()
     await consumer.subscribe({ topic, fromBeginning: true })
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        if (own !== generation) return
+        if (ownGeneration !== generation) return
         collector.consumed++
         readByPartition.set(partition, Number(message.offset) + 1)
         // Records of the codec's own schema id were written with `schema`, so the view resolves.
@@ -203,7 +215,7 @@ export async function collectTopic<T>(
     restart: async () => {
       generation++
       if (consumer !== undefined) retiring.push(consumer.disconnect().catch(() => {}))
-      note('restarted with a new group')
+      addHistory('restarted with a new group')
       collector.records.length = 0
       collector.consumed = 0
       readByPartition.clear()
@@ -220,22 +232,29 @@ export async function collectTopic<T>(
       await admin.disconnect()
     },
   }
-  consumer = await startConsumer(generation)
+  try {
+    consumer = await startConsumer(generation)
+  } catch (error) {
+    await admin.disconnect()
+    throw error
+  }
   return collector
 }
 
+/** Builds the prefilter's reader type: the topic's record, with the prefilter's fields only. */
 function viewOf(prefilter: Prefilter, schema: Schema) {
-  const type = parseSchema(prefilter.schema)
+  const { name, namespace } = schema as { name: string; namespace?: string }
+  const type = parseSchema({ type: 'record', name, namespace, fields: prefilter.fields } as Schema)
   return { type, resolver: type.createResolver(parseSchema(schema)), keep: prefilter.keep }
 }
 
-/** A collector behind the topic's end that reads nothing for this long is taken as stuck. */
+/** Time without a record read, behind the topic's end, after which a collector counts as stuck. */
 const STUCK_COLLECTOR_MS = 15_000
 
 /**
- * Waits until `found` passes or the collector has read each partition up to the end it had when
- * called. A collector stuck behind that end is restarted once, with its state written to stderr:
- * the test's reader failed then, not the pipeline, and the records are still in the topic.
+ * Waits until `found` passes or the collector has read each partition up to its end offset at the
+ * call. A collector stuck behind that end is restarted once and its state written to stderr,
+ * because the records are still in the topic and only the test's reader failed.
  */
 export async function catchUp<T>(
   collector: TopicCollector<T>,
@@ -280,8 +299,8 @@ export function totalDrops(counts: Record<string, number>): number {
  * Acts and waits for a record the action makes, repeating the action while the pipeline reports
  * drops. On a host making syscalls faster than the pipeline carries them, the probe drops events
  * by design (a full kernel ring, a full producer buffer), and the action's own events may be among
- * them. An attempt lasts at least `attemptMs` and until the collector has read every partition to
- * where it ended then, so a collector behind a busy producer is not mistaken for a loss. A
+ * them. An attempt lasts at least `attemptMs` and until the collector has read every partition up
+ * to its end offset at that time, so a collector behind a busy producer is not mistaken for a loss. A
  * missing record with no drop counted in its attempt is a loss, and fails at once.
  *
  * `act` performs the action once and returns the test for the records that prove it.
