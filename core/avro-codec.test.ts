@@ -116,6 +116,23 @@ describe('AvroCodec framing', () => {
     assert.equal(first.readInt32BE(1), 77)
   })
 
+  it('encodes records around the starting buffer size', async () => {
+    const codec = await AvroCodec.register<{ ts: number; text: string }>(
+      registry as never,
+      'framed-value',
+      schema as never,
+    )
+    // Each record is larger than the last, so the buffer grows several times. Records between one
+    // and two times the buffer size are the ones a too small growth cut short.
+    for (let length = 16_000; length <= 70_000; length += 1_999) {
+      const record = { ts: length, text: 'c'.repeat(length) }
+
+      const message = codec.encode(record)
+
+      assert.deepEqual({ ...(await codec.decode(message)) }, record, `text of ${length} bytes`)
+    }
+  })
+
   it('returns independent buffers for consecutive records', async () => {
     const codec = await AvroCodec.register<{ ts: number; text: string }>(
       registry as never,

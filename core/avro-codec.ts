@@ -21,7 +21,7 @@ const REGISTER_ATTEMPTS = 3
 /** Time allowed for one schema registry request, in milliseconds. */
 const REGISTRY_TIMEOUT_MS = 10_000
 /** Starting size of the encoding buffer; it grows to twice the largest record seen. */
-const INITIAL_SCRATCH_BYTES = 16 * 1024
+export const INITIAL_SCRATCH_BYTES = 16 * 1024
 
 /**
  * Options for avsc's forSchema that every Peregrine schema is parsed with. A type hook, not a
@@ -148,10 +148,15 @@ export class AvroCodec<T> {
     try {
       let end = this.readerType.encode(value, this.scratch, HEADER_BYTES)
       if (end < 0) {
-        // avsc returns minus the size it needed; grow the scratch buffer once and encode again.
-        this.scratch = Buffer.alloc(-end * 2)
+        // avsc returns minus the number of bytes missing from the buffer, not the size needed.
+        const needed = this.scratch.length - end
+        this.scratch = Buffer.alloc(needed * 2)
         this.header.copy(this.scratch)
         end = this.readerType.encode(value, this.scratch, HEADER_BYTES)
+        // Returning a short buffer would publish a truncated record that no consumer can read.
+        if (end < 0) {
+          throw new Error(`encoding failed: ${needed} bytes needed, the buffer was ${-end} short`)
+        }
       }
       return Buffer.from(this.scratch.subarray(0, end))
     } catch (error) {

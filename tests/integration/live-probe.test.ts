@@ -13,6 +13,7 @@ import {
   runProgram,
 } from '../../producer/scenarios/scenario-context.js'
 import type { FakeContainer } from '../../producer/scenarios/scenario-context.js'
+import { INITIAL_SCRATCH_BYTES, parseSchema } from '../../core/avro-codec.js'
 import { SYSCALL_EVENT_SCHEMA } from '../../schemas/index.js'
 import type { SyscallEvent } from '../../schemas/types.js'
 import { integrationConfig, waitFor } from '../support/harness.js'
@@ -138,6 +139,31 @@ describe('live probe to the events topic', { skip: liveProbeSkip() }, () => {
     assert.match(open.args.flags, /O_TRUNC/)
     assert.ok((open.res ?? -1) >= 0)
     assert.equal(open.ancestors[0]?.pid, process.pid)
+  })
+
+  it('publishes an exec record over 16 KiB', async () => {
+    const marker = `marker-${randomBytes(4).toString('hex')}`
+    const filler = Array.from({ length: 100 }, (_, i) => `argument-${i}-`.padEnd(60, 'x'))
+    const environment = Object.fromEntries(filler.map((value, i) => [`PEREGRINE_FILL_${i}`, value]))
+    // Two node processes pass the long arguments down, so the record of the exec contains three
+    // argument lists and an environment, each cut at the probe's limit.
+    const relay = `require('node:child_process').spawnSync(process.argv[1], process.argv.slice(2))`
+    const chain = ['-e', relay, process.execPath, '-e', relay, '/bin/echo', marker, ...filler]
+
+    const exec = await repeatUntilSeen(
+      producer,
+      collector,
+      'the execve of a long echo',
+      async () => {
+        await exited(process.execPath, chain, { env: { ...environment, PATH: '/usr/bin:/bin' } })
+        return (e) => e.type === 'execve' && e.proc.name === 'echo' && e.proc.args[0] === marker
+      },
+    )
+    const size = parseSchema(SYSCALL_EVENT_SCHEMA).toBuffer(exec).length
+    assert.ok(size > INITIAL_SCRATCH_BYTES, `record of ${size} bytes`)
+    assert.ok(exec.proc.args.length > 10)
+    assert.equal(exec.ancestors[0]?.name, 'node')
+    assert.equal(exec.ancestors[1]?.name, 'node')
   })
 
   it('publishes a TCP connect to loopback', async () => {
