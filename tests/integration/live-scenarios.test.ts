@@ -13,6 +13,7 @@ import { ALERT_SCHEMA } from '../../schemas/index.js'
 import type { Alert } from '../../schemas/types.js'
 import { integrationConfig, waitUntil } from '../support/harness.js'
 import {
+  assertDecodable,
   catchUp,
   collectTopic,
   liveProbeSkip,
@@ -53,6 +54,7 @@ describe('scenarios through the live pipeline', { skip }, () => {
   let producer: LiveProducer
   let processor: RunningProcessor
   let alerts: TopicCollector<Alert>
+  const metricsRegistry = createMetricsRegistry()
   let outcomes: ScenarioOutcome[] = []
   /** Events the pipeline dropped while the scenarios ran, on a host busier than it can carry. */
   let droppedEvents = 0
@@ -66,7 +68,7 @@ describe('scenarios through the live pipeline', { skip }, () => {
     processor = await startProcessor({
       config,
       logger,
-      metricsRegistry: createMetricsRegistry(),
+      metricsRegistry,
       rules,
     })
     alerts = await collectTopic(config, config.topics.alerts, ALERT_SCHEMA, (alert) =>
@@ -127,6 +129,19 @@ describe('scenarios through the live pipeline', { skip }, () => {
         BigInt(alert.ts_ns) >= outcome.startedAtNs - CLOCK_TOLERANCE_NS,
     )
   }
+
+  // Then every event and alert decodes, because records that a consumer cannot read go to the
+  // dead-letter topic
+  it('decodes every event and alert', async () => {
+    const deadLettered = await metricsRegistry
+      .getSingleMetric('peregrine_processor_events_dead_lettered_total')
+      ?.get()
+    const undecodedEvents = (deadLettered?.values ?? [])
+      .filter(({ labels }) => labels.stage === 'decode')
+      .reduce((sum, { value }) => sum + value, 0)
+    assert.equal(undecodedEvents, 0, 'live events the processor could not decode')
+    assertDecodable(alerts)
+  })
 
   // Then each scenario's rule raised an alert after the scenario started
   for (const scenario of SCENARIOS) {

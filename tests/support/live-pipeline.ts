@@ -18,6 +18,7 @@ import { probeAvailability } from '../../native/src/index.js'
 import type { PublishSummary } from '../../producer/event-publisher.js'
 import { runProducer } from '../../producer/main.js'
 import { createEventSource } from '../../producer/source-factory.js'
+import { errorMessage } from '../../core/errors.js'
 import { waitUntil } from './harness.js'
 
 /** node:test skip value: false where the probe can run, else the reason it cannot. */
@@ -85,10 +86,15 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
 }
 
 export interface TopicCollector<T> {
+  topic: string
   /** Decoded records kept so far, in arrival order. */
   records: T[]
   /** Records read so far, kept or not. */
   consumed: number
+  /** Records that did not decode. */
+  undecodable: number
+  /** The first few records that did not decode, as partition, offset, size and error. */
+  undecodableSamples: string[]
   /** Describes each partition (records read against its end offset) and the consumer's recent events. */
   describe: () => Promise<string>
   /** The offset after the last record of each partition, read from the broker. */
@@ -105,6 +111,9 @@ const RETIRED_WAIT_MS = 10_000
 
 /** Number of recent consumer events and KafkaJS warnings a collector keeps. */
 const HISTORY_LINES = 12
+
+/** Number of undecodable records a collector keeps a description of. */
+const UNDECODABLE_LINES = 5
 
 /** A field of a record schema, as a prefilter names it. */
 export interface ViewField {
@@ -179,13 +188,25 @@ export async function collectTopic<T>(
         if (ownGeneration !== generation) return
         collector.consumed++
         readByPartition.set(partition, Number(message.offset) + 1)
-        // Records of the codec's own schema id were written with `schema`, so the view resolves.
-        if (view !== undefined && readSchemaId(message.value) === codec.schemaId) {
-          const body = (message.value as Buffer).subarray(HEADER_BYTES)
-          if (!view.keep(view.type.fromBuffer(body, view.resolver))) return
+        // A record that does not decode fails the test through assertDecodable. Thrown here, the
+        // error would stop the consumer at that offset for good.
+        try {
+          // Records of the codec's own schema id were written with `schema`, so the view resolves.
+          if (view !== undefined && readSchemaId(message.value) === codec.schemaId) {
+            const body = (message.value as Buffer).subarray(HEADER_BYTES)
+            if (!view.keep(view.type.fromBuffer(body, view.resolver))) return
+          }
+          const record = await codec.decode(message.value)
+          if (keep(record)) collector.records.push(record)
+        } catch (error) {
+          collector.undecodable++
+          if (collector.undecodableSamples.length < UNDECODABLE_LINES) {
+            const size = message.value?.length ?? 0
+            collector.undecodableSamples.push(
+              `partition ${partition} offset ${message.offset} (${size} bytes): ${errorMessage(error)}`,
+            )
+          }
         }
-        const record = await codec.decode(message.value)
-        if (keep(record)) collector.records.push(record)
       },
     })
     return consumer
@@ -201,12 +222,17 @@ export async function collectTopic<T>(
     const partitions = ends.map(([partition, end]) => {
       return `partition ${partition} read ${readByPartition.get(partition) ?? 0} of ${end}`
     })
-    return `${partitions.join(', ')}; consumer: ${history.join('; ')}`
+    const undecodable =
+      collector.undecodable === 0 ? '' : `; ${collector.undecodable} records did not decode`
+    return `${partitions.join(', ')}${undecodable}; consumer: ${history.join('; ')}`
   }
   let consumer: Consumer | undefined
   const collector: TopicCollector<T> = {
+    topic,
     records: [],
     consumed: 0,
+    undecodable: 0,
+    undecodableSamples: [],
     endOffsets,
     hasRead: (ends) => {
       return [...ends].every(([partition, end]) => (readByPartition.get(partition) ?? 0) >= end)
@@ -218,6 +244,8 @@ export async function collectTopic<T>(
       addHistory('restarted with a new group')
       collector.records.length = 0
       collector.consumed = 0
+      collector.undecodable = 0
+      collector.undecodableSamples.length = 0
       readByPartition.clear()
       consumer = await startConsumer(generation)
     },
@@ -246,6 +274,15 @@ function viewOf(prefilter: Prefilter, schema: Schema) {
   const { name, namespace } = schema as { name: string; namespace?: string }
   const type = parseSchema({ type: 'record', name, namespace, fields: prefilter.fields } as Schema)
   return { type, resolver: type.createResolver(parseSchema(schema)), keep: prefilter.keep }
+}
+
+/** Throws when the collector has read records that do not decode, naming the first few. */
+export function assertDecodable<T>(collector: TopicCollector<T>): void {
+  if (collector.undecodable === 0) return
+  throw new Error(
+    `${collector.undecodable} records of ${collector.topic} did not decode, so a consumer of the topic ` +
+      `would dead-letter them: ${collector.undecodableSamples.join('; ')}`,
+  )
 }
 
 /** Time without a record read, behind the topic's end, after which a collector counts as stuck. */
@@ -322,6 +359,7 @@ export async function repeatUntilSeen<T>(
     matches.push(await act())
     await waitUntil(() => find() !== undefined, Math.min(Date.now() + attemptMs, deadline))
     await catchUp(collector, () => find() !== undefined, deadline)
+    assertDecodable(collector)
     const found = find()
     if (found !== undefined) return found
 
