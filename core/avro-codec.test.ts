@@ -122,8 +122,8 @@ describe('AvroCodec framing', () => {
       'framed-value',
       schema as never,
     )
-    // Each record is larger than the last, so the buffer grows several times. Records between one
-    // and two times the buffer size are the ones a too small growth cut short.
+    // Each record is larger than the last, so the buffer grows several times. A buffer grown too
+    // little cut short the records between one and two times its size.
     for (let length = 16_000; length <= 70_000; length += 1_999) {
       const record = { ts: length, text: 'c'.repeat(length) }
 

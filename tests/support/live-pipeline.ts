@@ -86,12 +86,13 @@ export function startLiveProducer(config: PeregrineConfig, syscalls?: string[]):
 }
 
 export interface TopicCollector<T> {
+  /** Name of the topic read. */
   topic: string
   /** Decoded records kept so far, in arrival order. */
   records: T[]
   /** Records read so far, kept or not. */
   consumed: number
-  /** Records that did not decode. */
+  /** Count of the records that did not decode. */
   undecodable: number
   /** The first few records that did not decode, as partition, offset, size and error. */
   undecodableSamples: string[]
