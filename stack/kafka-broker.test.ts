@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { renderBrokerProperties } from './kafka-broker.js'
+import { loadPeregrineConfig } from '../core/peregrine-config.js'
+import { renderBrokerProperties, storageFormatArgs } from './kafka-broker.js'
+import { runCommand } from './run-command.js'
 
 function parseProperties(text: string): Map<string, string> {
   const entries = text
@@ -59,5 +64,33 @@ describe('renderBrokerProperties', () => {
     })
 
     assert.equal(parseProperties(text).get('log.dirs'), 'C:\\\\stack\\\\kraft')
+  })
+})
+
+describe('storageFormatArgs', () => {
+  const { cacheDir, kafkaVersion } = loadPeregrineConfig().stack
+  const libDir = join(cacheDir, `kafka-${kafkaVersion}`, 'libs')
+  const skip = existsSync(libDir) ? false : `no Kafka jars in ${libDir}; run "peregrine stack up"`
+
+  it('formats with a cluster id starting with a dash', { skip }, async (t) => {
+    const folder = mkdtempSync(join(tmpdir(), 'peregrine-format-'))
+    t.after(() => rmSync(folder, { recursive: true, force: true }))
+    const logDir = join(folder, 'kraft-logs')
+    const propertiesFile = join(folder, 'server.properties')
+    writeFileSync(
+      propertiesFile,
+      renderBrokerProperties({ kafkaPort: 29092, controllerPort: 29093, logDir }),
+    )
+    const clusterId = '-AbCdEfGhIjKlMnOpQrStUg'
+
+    const result = await runCommand(
+      'java',
+      ['-cp', join(libDir, '*'), ...storageFormatArgs(clusterId, propertiesFile)],
+      { timeoutMs: 120_000 },
+    )
+
+    assert.equal(result.exitCode, 0, result.output)
+    const meta = readFileSync(join(logDir, 'meta.properties'), 'utf8')
+    assert.match(meta, new RegExp(`^cluster\\.id=${clusterId}$`, 'm'))
   })
 })

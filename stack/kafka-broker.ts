@@ -133,13 +133,7 @@ export class KafkaBroker implements StackComponent {
       `-Xmx${FORMAT_HEAP_MB}m`,
       '-cp',
       classPath(artifacts),
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      this.propertiesFile,
-      '-g',
+      ...storageFormatArgs(clusterId, this.propertiesFile),
     ]
     const result = await runCommand('java', args, {
       cwd: this.brokerDir,
@@ -203,6 +197,21 @@ const BROKER_JVM_FLAGS = [
 /** Returns the class path of the Kafka jars; the Java launcher expands `folder/*` to each jar. */
 function classPath(artifacts: StackArtifacts): string {
   return join(artifacts.kafkaLibDir, '*')
+}
+
+/**
+ * Returns the StorageTool arguments that format a node's storage. The id follows `=` because one in
+ * 64 random ids starts with `-`, and the tool's parser reads such a separate argument as an option.
+ */
+export function storageFormatArgs(clusterId: string, propertiesFile: string): string[] {
+  return [
+    'kafka.tools.StorageTool',
+    'format',
+    `--cluster-id=${clusterId}`,
+    '-c',
+    propertiesFile,
+    '-g',
+  ]
 }
 
 /** Generates a Kafka cluster id: 16 random bytes in unpadded base64url, like `random-uuid`. */
